@@ -1,0 +1,23 @@
+# rnninfo: reproduce "information relays in RNNs" and "information flow in a
+# fully recurrent network" figure by figure. Stages live in workflow/rules/.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/traces.smk"
+include: "workflow/rules/generalization.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

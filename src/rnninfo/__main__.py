@@ -1,0 +1,5 @@
+import sys
+
+from rnninfo.cli import main
+
+sys.exit(main())

@@ -1,0 +1,76 @@
+"""Atomic writes and small readers shared by every stage.
+
+Every result file is written to a temporary name in the same folder and then
+renamed, so a killed job never leaves a half-written file under a final name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
+
+    ``suffix`` keeps an extension that a writer insists on (``np.savez`` adds
+    ``.npz`` to names that lack it).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_tsv(df: pd.DataFrame, path: str | os.PathLike, float_format: str = "%.10g") -> None:
+    """Write a tidy table as TSV, atomically, with a fixed float format (same bytes every run)."""
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, sep="\t", index=False, float_format=float_format, lineterminator="\n")
+
+
+def read_tsv(path: str | os.PathLike) -> pd.DataFrame:
+    return pd.read_csv(path, sep="\t")
+
+
+def save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
+    """Save arrays to an uncompressed ``.npz``, atomically."""
+    with atomic_path(path, suffix=".npz") as tmp:
+        np.savez(tmp, **arrays)
+
+
+def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}
+
+
+def save_figure(fig, path: str | os.PathLike, dpi: int = 120) -> None:
+    """Save a matplotlib figure atomically; metadata stripped so bytes are stable."""
+    suffix = Path(path).suffix
+    with atomic_path(path, suffix=suffix) as tmp:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+
+
+def parse_json_arg(text: str, name: str = "--params") -> dict:
+    """Parse the JSON a rule passes as parameters, naming the option on error."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise SystemExit(f"{name}: not valid JSON ({err})") from None
+    if not isinstance(value, dict):
+        raise SystemExit(f"{name}: expected a JSON object, got {type(value).__name__}")
+    return value

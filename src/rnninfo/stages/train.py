@@ -1,0 +1,49 @@
+"""Stage `train`: all seeds of one (task, arch, delay) condition as one ensemble.
+
+Writes one state dict per seed and a table with one row per attempt
+(seed, attempt, epochs, accuracy, per-concept accuracy, converged, kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+import torch
+
+from rnninfo.io import atomic_path, parse_json_arg, write_tsv
+from rnninfo.train import TrainConfig, train_condition
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="rnninfo.cli train", description=__doc__)
+    ap.add_argument("--task", required=True)
+    ap.add_argument("--arch", required=True)
+    ap.add_argument("--delay", required=True)
+    ap.add_argument("--seeds", type=int, nargs="+", required=True)
+    ap.add_argument("--models", nargs="+", required=True, help="one model file per seed, same order")
+    ap.add_argument("--table", required=True, help="training log table (TSV)")
+    ap.add_argument("--params", required=True, help="JSON: seed, hidden_size, train, task_params")
+    args = ap.parse_args(argv)
+    if len(args.models) != len(args.seeds):
+        ap.error(f"{len(args.seeds)} seeds but {len(args.models)} model paths")
+    cfg = TrainConfig.from_params(parse_json_arg(args.params))
+    torch.set_num_threads(cfg.threads)
+    torch.use_deterministic_algorithms(True)
+
+    print(f"training {args.task}/{args.arch}/delay {args.delay}: seeds {args.seeds}", flush=True)
+    models, rows = train_condition(
+        args.task, args.arch, args.delay, args.seeds, cfg, log=lambda m: print(m, flush=True)
+    )
+    for seed, path in zip(args.seeds, args.models):
+        with atomic_path(path) as tmp:
+            torch.save(models[seed], tmp)
+    table = pd.DataFrame(rows)
+    table.insert(0, "delay", args.delay)
+    table.insert(0, "arch", args.arch)
+    table.insert(0, "task", args.task)
+    write_tsv(table, args.table)
+    missed = table[table.kept & ~table.converged]
+    print(f"done: {len(models)} networks, {int((table.attempt > 0).sum())} restarts, "
+          f"{len(missed)} kept below the criterion", flush=True)
+    return 0

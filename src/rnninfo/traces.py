@@ -1,0 +1,79 @@
+"""State traces: what every trained network does on held-out sequences.
+
+One forward pass per network on test sequences as long as the longest
+evaluation delay (trailing blank steps cannot change earlier states, so a
+shorter delay's answer is the output at an earlier step). A trace holds
+
+    x        float32 (n, T, d)   inputs
+    y        float32 (n, 3)      targets +-1
+    outputs  float32 (n, T, 3)   tanh outputs after every step
+    hidden   float32 (n, T, H)   hidden state after every step
+    cell     float32 (n, T, H)   LSTM cell state (LSTM only)
+    t_end    int64   (n,)        readout step under the training regime
+    n_info   int64   ()          informative steps (memory 10, block 5)
+    concept_onsets int64 (3,)    first step showing each concept
+    eval_delays    int64 (E,)    evaluation delays
+    eval_readout   int64 (E,)    readout step of each evaluation delay
+
+with T = n_info + max(max(eval_delays), longest training delay).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from rnninfo.models import Ensemble
+from rnninfo.tasks import RANDOM_DELAYS, TaskParams, concept_onsets, make_task, max_delay, n_info_steps, parse_delay
+from rnninfo.train import TEST_STREAM
+
+
+def test_set(task: str, delay, seed: int, root_seed: int, n_test: int, eval_delays, params: TaskParams):
+    """A seed's held-out sequences: (x, y, t_end) with t_end of the training regime."""
+    rng = np.random.default_rng([root_seed, TEST_STREAM, seed])
+    n_info = n_info_steps(task, params)
+    longest = max(max(eval_delays), max_delay(delay))
+    x, y, _ = make_task(task, n_test, longest, rng, params)
+    delay = parse_delay(delay)
+    if delay == "random":
+        delays = rng.choice(np.asarray(RANDOM_DELAYS), size=n_test)
+    else:
+        delays = np.full(n_test, delay)
+    return x, y, (n_info + delays - 1).astype(np.int64)
+
+
+def record_traces(
+    task: str,
+    arch: str,
+    delay,
+    seeds: list[int],
+    state_dicts: list[dict],
+    root_seed: int,
+    n_test: int,
+    eval_delays: list[int],
+    params: TaskParams,
+) -> list[dict[str, np.ndarray]]:
+    """Traces of every seed of one condition, computed as one ensemble pass."""
+    sets = [test_set(task, delay, s, root_seed, n_test, eval_delays, params) for s in seeds]
+    x = torch.from_numpy(np.stack([s[0] for s in sets]))  # (S, n, T, d)
+    with torch.no_grad():
+        run = Ensemble(arch, state_dicts)(x)
+    n_info = n_info_steps(task, params)
+    eval_delays = np.asarray(sorted(eval_delays), dtype=np.int64)
+    traces = []
+    for k, (xs, ys, t_end) in enumerate(sets):
+        trace = dict(
+            x=xs,
+            y=ys,
+            outputs=run["outputs"][k].numpy(),
+            hidden=run["hidden"][k].numpy(),
+            t_end=t_end,
+            n_info=np.int64(n_info),
+            concept_onsets=concept_onsets(task, params),
+            eval_delays=eval_delays,
+            eval_readout=n_info + eval_delays - 1,
+        )
+        if "cell" in run:
+            trace["cell"] = run["cell"][k].numpy()
+        traces.append(trace)
+    return traces
