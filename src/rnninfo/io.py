@@ -17,6 +17,10 @@ import numpy as np
 import pandas as pd
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
@@ -31,6 +35,7 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     tmp = Path(tmp)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are for the group to read
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -51,6 +56,22 @@ def save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
     """Save arrays to an uncompressed ``.npz``, atomically."""
     with atomic_path(path, suffix=".npz") as tmp:
         np.savez(tmp, **arrays)
+
+
+def save_torch(obj, path: str | os.PathLike) -> None:
+    """``torch.save`` atomically, with the same bytes every time.
+
+    torch names the archive's inner folder after the file it writes to, so the
+    archive is built in memory under the final name, then written.
+    """
+    import io as _io
+
+    import torch
+
+    buffer = _io.BytesIO()
+    torch.save(obj, buffer)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buffer.getvalue())
 
 
 def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:

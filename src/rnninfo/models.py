@@ -124,13 +124,14 @@ class Ensemble(nn.Module):
         _, B, T, _ = x.shape
         # Input projections of every step at once: (S, B, T, G*H).
         gx = torch.einsum("sbtd,sgd->sbtg", x, self.weight_ih) + self.bias_ih[:, None, None, :]
+        gx_steps = gx.unbind(dim=2)  # T x (S, B, G*H); unbind's backward is one stack, not T scatters
         w_hh_t = self.weight_hh.transpose(1, 2)  # (S, H, G*H)
         h = x.new_zeros(S, B, H)
         c = x.new_zeros(S, B, H) if self.arch == "LSTM" else None
         hiddens, cells = [], []
         for t in range(T):
             gh = torch.baddbmm(self.bias_hh[:, None, :], h, w_hh_t)  # (S, B, G*H)
-            h, c = self._step(gx[:, :, t], gh, h, c)
+            h, c = self._step(gx_steps[t], gh, h, c)
             if knockout is not None and t == knockout[0]:
                 h = h * knockout[1]
                 c = None if c is None else c * knockout[1]

@@ -11,7 +11,7 @@ import argparse
 import pandas as pd
 import torch
 
-from rnninfo.io import atomic_path, parse_json_arg, write_tsv
+from rnninfo.io import parse_json_arg, save_torch, write_tsv
 from rnninfo.train import TrainConfig, train_condition
 
 
@@ -36,8 +36,7 @@ def main(argv: list[str]) -> int:
         args.task, args.arch, args.delay, args.seeds, cfg, log=lambda m: print(m, flush=True)
     )
     for seed, path in zip(args.seeds, args.models):
-        with atomic_path(path) as tmp:
-            torch.save(models[seed], tmp)
+        save_torch(models[seed], path)
     table = pd.DataFrame(rows)
     table.insert(0, "delay", args.delay)
     table.insert(0, "arch", args.arch)
