@@ -15,6 +15,9 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/traces.smk"
 include: "workflow/rules/generalization.smk"
+include: "workflow/rules/weather.smk"
+include: "workflow/rules/weather_flow.smk"
+include: "workflow/rules/relay.smk"
 
 
 rule all:

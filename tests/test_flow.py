@@ -1,0 +1,302 @@
+"""Information-flow matrix, graph statistics and ranking (rnninfo.flow) and their stages."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnninfo import flow
+from rnninfo.io import read_tsv, save_npz
+
+
+def _awkward_activity(seed=0, windows=40, T=5):
+    """7 nodes: Gaussian, driven, saturated, one-hot, rounded, constant, lag-driven."""
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((windows, T))
+    b = np.zeros((windows, T))
+    b[:, 1:] = np.tanh(2 * a[:, :-1]) + 0.3 * rng.standard_normal((windows, T - 1))
+    sat = np.clip(2 * b, -1, 1)  # many ties at +-1
+    onehot = (rng.random((windows, T)) < 0.3).astype(float)
+    rounded = np.round(a + rng.standard_normal((windows, T)), 1)
+    const = np.full((windows, T), 0.25)
+    lag = np.roll(rounded, 1, axis=1) + 0.1 * rng.standard_normal((windows, T))
+    return np.stack([a, b, sat, onehot, rounded, const, lag], axis=-1).astype(np.float32)
+
+
+def test_fast_flow_terms_equal_npeet_loop_on_same_jittered_data():
+    act = _awkward_activity()
+    with pytest.warns(UserWarning, match=r"node\(s\) \[5\] are constant"):
+        ref = flow.flow_terms_npeet(act, k=3, seed=11)
+    for workers in (1, 2):
+        with pytest.warns(UserWarning):
+            fast = flow.flow_terms(act, k=3, seed=11, workers=workers)
+        for name in ("mi_next", "mi_now", "flow"):
+            f, r = getattr(fast, name), getattr(ref, name)
+            assert np.array_equal(np.isnan(f), np.isnan(r)), name
+            assert np.nanmax(np.abs(f - r)) < 1e-9, name
+    # constant node: NaN row and column, nothing else NaN off the diagonal
+    F = fast.flow
+    assert np.isnan(F[5]).all() and np.isnan(F[:, 5]).all()
+    assert np.isnan(np.diag(F)).all()
+    off = ~np.eye(7, dtype=bool)
+    off[5], off[:, 5] = False, False
+    assert np.isfinite(F[off]).all()
+    # flow_matrix is the same numbers; another seed moves them only by the jitter
+    with pytest.warns(UserWarning):
+        assert np.array_equal(flow.flow_matrix(act, k=3, seed=11), F, equal_nan=True)
+
+
+def test_planted_lagged_drive_gives_directed_flow():
+    rng = np.random.default_rng(3)
+    windows, T = 300, 7
+    a = rng.standard_normal((windows, T))
+    b = np.zeros((windows, T))
+    b[:, 0] = rng.standard_normal(windows)
+    b[:, 1:] = 0.9 * a[:, :-1] + 0.3 * rng.standard_normal((windows, T - 1))  # A_t drives B_{t+1}
+    c = rng.standard_normal((windows, T))  # independent bystander
+    F = flow.flow_matrix(np.stack([a, b, c], axis=-1), k=3, seed=0, workers=2)
+    # I(A_t; B_t) = 0 (A iid over time), so flow(A->B) = I(A_t; B_{t+1}) of correlation 0.9/sqrt(0.9)
+    rho = 0.9 / np.sqrt(0.81 + 0.09)
+    true = -0.5 * np.log2(1 - rho**2)
+    assert abs(F[0, 1] - true) < 0.15, (F[0, 1], true)
+    assert F[0, 1] > 1.0
+    # no drive: flows are KSG noise (sd ~0.04 bits at 1800 samples)
+    assert abs(F[1, 0]) < 0.15
+    for i, j in [(0, 2), (2, 0), (1, 2), (2, 1)]:
+        assert abs(F[i, j]) < 0.15
+
+
+def test_activity_errors_are_clear():
+    act = _awkward_activity()[:, :, [0, 1, 2]].copy()
+    bad = act.copy()
+    bad[2, 3, 1] = np.nan
+    with pytest.raises(ValueError, match=r"non-finite.*node\(s\) \[1\]"):
+        flow.flow_matrix(bad)
+    bad[2, 3, 1] = np.inf
+    with pytest.raises(ValueError, match="non-finite"):
+        flow.flow_matrix(bad)
+    with pytest.raises(ValueError, match=r"shape \[windows, T, nodes\]"):
+        flow.flow_matrix(act[:, 0, :])
+    with pytest.raises(ValueError, match="at least 2 time steps"):
+        flow.flow_matrix(act[:, :1, :])
+    with pytest.raises(ValueError, match="at least 2 nodes"):
+        flow.flow_matrix(act[:, :, :1])
+    with pytest.raises(ValueError, match="too few samples.*at least k\\+1 = 4, got 3"):
+        flow.flow_matrix(act[:1, :4, :], k=3)  # 1 window x 3 step pairs
+
+
+def test_adjacency_degrees_and_correlation():
+    f = np.array(
+        [
+            [np.nan, 0.5, 0.2, np.nan],
+            [0.1, np.nan, 0.3, 0.0],
+            [0.25, 0.2, np.nan, 0.9],
+            [np.nan, np.nan, np.nan, np.nan],
+        ]
+    )
+    adj = flow.adjacency(f, 0.2)  # strictly above; NaN and diagonal never
+    assert adj.tolist() == [
+        [False, True, False, False],
+        [False, False, True, False],
+        [True, False, False, True],
+        [False, False, False, False],
+    ]
+    d_in, d_out = flow.degrees(adj)
+    assert d_in.tolist() == [1, 1, 1, 1] and d_out.tolist() == [1, 1, 2, 0]
+    star = np.zeros((5, 5), bool)
+    star[0, 1:] = True  # hub sends to 4 leaves
+    assert flow.degree_correlation(star)["pearson"] == pytest.approx(-1.0)
+    assert np.isnan(flow.degree_correlation(np.zeros((3, 3), bool))["pearson"])
+
+
+def _layered(sizes):
+    """Fully connected feed-forward layers: edges from every node of layer l to every node of l+1."""
+    idx = np.cumsum([0] + list(sizes))
+    adj = np.zeros((idx[-1], idx[-1]), bool)
+    for l in range(len(sizes) - 1):
+        adj[idx[l] : idx[l + 1], idx[l + 1] : idx[l + 2]] = True
+    return adj, np.repeat(np.arange(len(sizes)), sizes)
+
+
+def test_rank_orders_feed_forward_layers_and_keeps_isolated_nodes_at_zero():
+    adj, layer = _layered([3, 4, 4, 2])
+    m = adj.shape[0]
+    full = np.zeros((m + 2, m + 2), bool)  # two isolated nodes at the end
+    full[:m, :m] = adj
+    ranks = flow.rank_nodes(full, tol=1e-12)
+    assert ranks[m:].tolist() == [0.0, 0.0]
+    means = [ranks[:m][layer == l] for l in range(4)]
+    for l in range(4):
+        assert np.ptp(means[l]) < 1e-8  # a layer shares one rank
+    assert np.allclose(np.diff([v.mean() for v in means]), 1.0, atol=1e-8)  # one step per layer
+    names = np.array(["input"] * 3 + ["hidden"] * 8 + ["output"] * 2 + ["hidden"] * 2)
+    linked = (full.sum(0) + full.sum(1)) > 0
+    score = flow.order_score(ranks, names, include=linked)
+    assert score["all"] == 1.0 and score["input_hidden"] == 1.0 and score["hidden_output"] == 1.0
+    assert score["kendall_tau"] > 0.8
+    # a chain A->B->C->D: ranks one apart, degree-weighted mean 0
+    chain = np.eye(4, k=1, dtype=bool)
+    assert np.allclose(flow.rank_nodes(chain, tol=1e-12), [-1.5, -0.5, 0.5, 1.5], atol=1e-9)
+    # reversed order scores 0
+    rev = flow.order_score(-ranks, names, include=linked)
+    assert rev["all"] == 0.0 and rev["kendall_tau"] < -0.8
+
+
+def test_rank_is_the_fixed_point_of_the_paper_equation_on_random_graphs():
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        m = 14
+        adj = rng.random((m, m)) < 0.15
+        np.fill_diagonal(adj, False)
+        ranks = flow.rank_nodes(adj, tol=1e-13, max_iter=200_000)
+        n_in, n_out = adj.sum(0), adj.sum(1)
+        deg = n_in + n_out
+        for i in range(m):
+            if deg[i] == 0:
+                assert ranks[i] == 0.0
+                continue
+            rhs = (np.sum(ranks[adj[:, i]] + 1) + np.sum(ranks[adj[i, :]] - 1)) / deg[i]
+            assert ranks[i] == pytest.approx(rhs, abs=1e-9)
+        # ground truth from linear algebra: Laplacian system, degree-weighted mean 0 per component
+        import scipy.sparse.csgraph as cg
+
+        sym = (adj | adj.T).astype(float)
+        lap = np.diag(deg) - (adj.astype(float) + adj.T)
+        r_ls = np.linalg.lstsq(lap, n_in - n_out, rcond=None)[0]
+        _, comp = cg.connected_components(sym, directed=False)
+        for c in np.unique(comp):
+            sel = comp == c
+            if deg[sel].sum():
+                r_ls[sel] -= (deg[sel] * r_ls[sel]).sum() / deg[sel].sum()
+                assert np.allclose(ranks[sel], r_ls[sel], atol=1e-7)
+
+
+def test_literal_update_oscillates_and_the_cap_is_reported():
+    edge = np.array([[False, True], [False, False]])
+    assert np.allclose(flow.rank_nodes(edge), [-0.5, 0.5])
+    with pytest.warns(flow.RankingNotConverged, match="not converged after 50 iterations"):
+        r = flow.rank_nodes(edge, step=1.0, max_iter=50)
+    assert np.allclose(np.abs(r), 0.0) or np.allclose(np.abs(r), 1.0)  # (0,0) <-> (-1,1)
+    with pytest.raises(RuntimeError, match="not converged"):
+        flow.rank_nodes(edge, step=1.0, max_iter=50, on_max_iter="raise")
+    res = flow.rank_iterate(edge, step=1.0, max_iter=51)
+    assert not res.converged and res.max_change == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="square"):
+        flow.rank_nodes(np.zeros((2, 3), bool))
+    with pytest.raises(ValueError, match="step"):
+        flow.rank_nodes(edge, step=0.0)
+
+
+def test_order_score_counts_ties_as_half():
+    ranks = np.array([0.0, 1.0, 1.0, 2.0])
+    layers = np.array(["input", "input", "hidden", "output"])
+    s = flow.order_score(ranks, layers)
+    assert s["input_hidden"] == 0.75  # (0<1) + tie/2 over 2 pairs
+    assert s["hidden_output"] == 1.0 and s["input_output"] == 1.0
+    assert s["all"] == pytest.approx((1.5 + 1 + 2) / 5)
+    assert np.isnan(flow.order_score(ranks, np.array(["input"] * 4))["all"])
+    with pytest.raises(ValueError, match="unknown layer"):
+        flow.order_score(ranks, np.array(["in", "input", "hidden", "output"]))
+
+
+# ------------------------------------------------------------------- stages
+
+
+def _write_activations(path, seed, n=40, T=5, d_in=3, hidden=4, K=3):
+    """A small Elman-like network's activations file; snapshot 0 is all zeros (untrained)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, T, d_in))
+    x[:, :, 2] = (rng.random((n, T)) < 0.3)  # a one-hot input
+    w_in = rng.standard_normal((hidden, d_in))
+    w = 0.5 * rng.standard_normal((hidden, hidden))
+    w_out = rng.standard_normal((2, hidden))
+    h = np.zeros((n, hidden))
+    hs = []
+    for t in range(T):
+        h = np.tanh(x[:, t] @ w_in.T + h @ w.T)
+        hs.append(h)
+    hs = np.stack(hs, axis=1)
+    hid = np.stack([np.zeros_like(hs)] + [hs * (1 + 0.1 * k) for k in range(1, K)]).astype(np.float32)
+    out = np.einsum("knth,oh->knto", hid, w_out).astype(np.float32)
+    save_npz(
+        path,
+        epochs=np.arange(K, dtype=np.int64) * 10,
+        inputs=x.astype(np.float32),
+        targets=rng.standard_normal((n, 2)).astype(np.float32),
+        hidden=hid,
+        outputs=out,
+        input_names=np.array(["a", "b", "kind=x"]),
+        target_names=np.array(["tmax", "tmin"]),
+    )
+
+
+PARAMS = '{"k":3,"thresholds":[0.05,0.2],"rank_tol":1e-9,"rank_max_iter":100000,"rank_step":0.5,"on_max_iter":"warn","root_seed":7}'
+
+
+def _run_flow_stage(tmp_path, seed, tag):
+    from rnninfo.stages import weather_flow
+
+    acts = tmp_path / f"seed{seed}.npz"
+    if not acts.exists():
+        _write_activations(acts, seed)
+    out = {t: tmp_path / tag / f"{t}.tsv" for t in ("flow", "edges", "nodes", "summary")}
+    argv = ["--activations", str(acts), "--seed", str(seed), "--params", PARAMS, "--threads", "2"]
+    for t, p in out.items():
+        argv += [f"--{t}", str(p)]
+    assert weather_flow.main(argv) == 0
+    return out
+
+
+def test_weather_flow_stage_tables_are_consistent_and_reproducible(tmp_path):
+    out = _run_flow_stage(tmp_path, 4, "a")
+    again = _run_flow_stage(tmp_path, 4, "b")
+    for t in out:
+        assert out[t].read_bytes() == again[t].read_bytes(), t
+    fl, ed, nd, sm = (read_tsv(out[t]) for t in ("flow", "edges", "nodes", "summary"))
+    m = 3 + 4 + 2
+    assert len(fl) == m * (m - 1) and (fl.seed == 4).all() and (fl.epoch == 20).all()  # last snapshot
+    assert np.allclose(fl.flow, fl.mi_next - fl.mi_now)
+    assert not nd.constant.any()  # the all-zero first snapshot was not used
+    for thr in (0.05, 0.2):
+        want = fl[fl.flow > thr][["source", "target"]].sort_values(["source", "target"])
+        got = ed[ed.threshold == thr][["source", "target"]].sort_values(["source", "target"])
+        assert want.values.tolist() == got.values.tolist()
+        n = nd[nd.threshold == thr]
+        assert n.in_degree.sum() == n.out_degree.sum() == len(got)
+        assert sm[sm.threshold == thr].n_edges.item() == len(got)
+    assert set(nd.node) == {"in:a", "in:b", "in:kind=x", "h0", "h1", "h2", "h3", "out:tmax", "out:tmin"}
+    assert sm.rank_converged.all()
+    # the same numbers as calling the library on the last snapshot with the stage's seed stream
+    from rnninfo.stages.weather_flow import FLOW_STREAM, network_nodes
+    from rnninfo.io import load_npz
+
+    act, names, _ = network_nodes(load_npz(tmp_path / "seed4.npz"))
+    F = flow.flow_matrix(act, k=3, seed=[7, FLOW_STREAM, 4])
+    i, j = list(names).index("in:a"), list(names).index("h2")
+    row = fl[(fl.source == "in:a") & (fl.target == "h2")].flow.item()
+    assert row == pytest.approx(F[i, j], abs=1e-9)
+
+
+def test_weather_flow_summary_and_figures(tmp_path):
+    from rnninfo.stages import weather_flow_figures, weather_flow_summary
+
+    runs = [_run_flow_stage(tmp_path, s, f"s{s}") for s in (1, 0)]
+    agg = {t: tmp_path / f"all_{t}.tsv" for t in ("flow", "edges", "nodes", "summary", "stats")}
+    argv = []
+    for t in ("flow", "edges", "nodes", "summary"):
+        argv += [f"--{t}"] + [str(r[t]) for r in runs] + [f"--out-{t}", str(agg[t])]
+    assert weather_flow_summary.main(argv + ["--out-stats", str(agg["stats"])]) == 0
+    summary = read_tsv(agg["summary"])
+    assert summary.seed.tolist() == [0, 0, 1, 1]
+    stats = read_tsv(agg["stats"])
+    row = stats[(stats.threshold == 0.05) & (stats.metric == "n_edges")]
+    assert row.n_seeds.item() == 2
+    assert row["mean"].item() == pytest.approx(summary[summary.threshold == 0.05].n_edges.mean())
+    figs = {n: tmp_path / f"{n}.png" for n in ("graphs", "degrees", "degree-hist", "ranks", "order")}
+    argv = ["--edges", str(agg["edges"]), "--nodes", str(agg["nodes"]), "--summary", str(agg["summary"])]
+    for n, p in figs.items():
+        argv += [f"--out-{n}", str(p)]
+    assert weather_flow_figures.main(argv) == 0
+    for p in figs.values():
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

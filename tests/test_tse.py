@@ -1,0 +1,81 @@
+"""TSE complexity (rnninfo.tse) against closed forms."""
+
+import math
+from itertools import combinations
+
+import numpy as np
+import pytest
+
+from rnninfo.tse import gaussian_multi_information, subsets_of_size, tse_complexity, tse_equicorrelated
+
+
+def samples_with_covariance(cov, m=500, seed=0):
+    """m samples whose sample covariance (ddof=1) is exactly ``cov``."""
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((m, len(cov)))
+    z -= z.mean(axis=0)
+    white = z @ np.linalg.inv(np.linalg.cholesky(np.cov(z, rowvar=False)).T)  # sample cov = I
+    return white @ np.linalg.cholesky(cov).T
+
+
+def gaussian_entropy(x):
+    """Differential entropy (bits) of a Gaussian with x's sample covariance."""
+    c = np.atleast_2d(np.cov(x, rowvar=False))
+    return 0.5 * math.log2((2 * math.pi * math.e) ** len(c) * np.linalg.det(c))
+
+
+def test_independent_variables_have_zero_tse():
+    x = samples_with_covariance(np.diag([1.0, 4.0, 0.25, 9.0, 2.0]))
+    assert tse_complexity(x, n_subsets=1000) == pytest.approx(0.0, abs=1e-10)
+
+
+def test_two_variables_tse_is_half_the_integration():
+    # n = 2: k=1 term (1/2) I - 0, k=2 term I - I = 0, so TSE = I/2 = -log2(1 - rho^2) / 4
+    rho = 0.6
+    x = samples_with_covariance(np.array([[2.0, rho * 2.0], [rho * 2.0, 2.0]]))
+    assert tse_complexity(x) == pytest.approx(-math.log2(1 - rho**2) / 4, abs=1e-10)
+
+
+@pytest.mark.parametrize("n_subsets", [1000, 3])
+def test_equicorrelated_closed_form(n_subsets):
+    # every subset of a size has the same integration: random subsets are exact too
+    n, rho = 7, 0.4
+    cov = np.full((n, n), rho) + (1 - rho) * np.eye(n)
+    x = samples_with_covariance(cov * 3.0)  # the scale cancels
+    got = tse_complexity(x, n_subsets=n_subsets, rng=np.random.default_rng(1))
+    assert got == pytest.approx(tse_equicorrelated(n, rho), abs=1e-9)
+    # and the closed form of the 2-variable case
+    assert tse_equicorrelated(2, rho) == pytest.approx(-math.log2(1 - rho**2) / 4)
+
+
+def test_exhaustive_tse_matches_the_definition_for_a_random_covariance():
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((5, 5))
+    cov = a @ a.T + 0.5 * np.eye(5)
+    x = samples_with_covariance(cov)
+    n = 5
+
+    def integ(s):  # multi-information from the definition: sum of marginal entropies - joint entropy
+        c = cov[np.ix_(s, s)]
+        return 0.5 * (np.log2(np.diag(c)).sum() - np.log2(np.linalg.det(c)))
+
+    want = sum((k / n) * integ(list(range(n))) - np.mean([integ(list(s)) for s in combinations(range(n), k)])
+               for k in range(1, n + 1))
+    assert tse_complexity(x, n_subsets=1000) == pytest.approx(want, abs=1e-9)
+    # the entropy route with Gaussian entropies gives the same number
+    assert tse_complexity(x, n_subsets=1000, estimator="entropy", entropy=gaussian_entropy) == pytest.approx(want, abs=1e-9)
+    assert gaussian_multi_information(cov) == pytest.approx(integ(list(range(n))))
+
+
+def test_random_subsets_are_distinct_seeded_and_bounded():
+    a = subsets_of_size(10, 4, 20, np.random.default_rng(5))
+    b = subsets_of_size(10, 4, 20, np.random.default_rng(5))
+    assert a == b and len(set(a)) == 20 and all(len(s) == 4 and list(s) == sorted(s) for s in a)
+    assert len(subsets_of_size(10, 9, 20, np.random.default_rng(5))) == 10  # all of them
+
+
+def test_constant_variable_is_an_error():
+    x = np.random.default_rng(0).standard_normal((50, 3))
+    x[:, 1] = 2.0
+    with pytest.raises(ValueError, match=r"variables \[1\] are constant"):
+        tse_complexity(x)
