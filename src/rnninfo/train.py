@@ -89,6 +89,13 @@ def accuracy(answers: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (torch.sign(answers) == y).float().mean(dim=-2)
 
 
+def descend(opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    """One optimiser step on ``loss``."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+
+
 def train_condition(
     task: str,
     arch: str,
@@ -164,10 +171,7 @@ def train_ensemble(
             out = model(x_tr[rows, idx])["outputs"]  # (S, B, T, 3)
             answers = at_readout(out, t_tr[rows, idx])  # (S, B, 3)
             # Sum of per-seed means: each seed's gradient is its own loss's gradient.
-            loss = ((answers - y_tr[rows, idx]) ** 2).mean(dim=(1, 2)).sum()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            descend(opt, ((answers - y_tr[rows, idx]) ** 2).mean(dim=(1, 2)).sum())
             steps += 1
             if max_steps is not None and steps >= max_steps:
                 break
@@ -226,10 +230,7 @@ def train_plain(
         for idx in batches(d.batch_rng, cfg.n_train, cfg.batch_size):
             idx = torch.from_numpy(idx)
             out, _ = model(d.x_train[idx])
-            loss = ((at_readout(out, d.t_train[idx]) - d.y_train[idx]) ** 2).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            descend(opt, ((at_readout(out, d.t_train[idx]) - d.y_train[idx]) ** 2).mean())
             steps += 1
             if max_steps is not None and steps >= max_steps:
                 break

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
-
 import pandas as pd
 
 from rnninfo.generalization import accuracy_by_delay
+from rnninfo.stages._condition import condition_parser, parse_condition
 from rnninfo.io import load_npz, write_tsv
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="rnninfo.cli generalization", description=__doc__)
-    ap.add_argument("--task", required=True)
-    ap.add_argument("--arch", required=True)
-    ap.add_argument("--delay", required=True)
-    ap.add_argument("--seeds", type=int, nargs="+", required=True)
+    ap = condition_parser("generalization", __doc__)
     ap.add_argument("--traces", nargs="+", required=True)
     ap.add_argument("--out", required=True)
-    args = ap.parse_args(argv)
-    if len(args.seeds) != len(args.traces):
-        ap.error("--seeds and --traces must have the same length")
+    args = parse_condition(ap, argv, "traces")
     parts = []
     for seed, path in zip(args.seeds, args.traces):
         part = accuracy_by_delay(load_npz(path), args.task)

@@ -23,6 +23,7 @@ import pandas as pd
 
 from rnninfo import relay
 from rnninfo.io import load_npz, parse_json_arg, write_tsv
+from rnninfo.stages._condition import condition_parser, parse_condition
 
 CONCEPTS = {"memory": ["A", "B", "C"], "block": ["size", "direction", "brightness"]}
 
@@ -208,21 +209,13 @@ def run(task: str, arch: str, delay: str, seeds: list[int], traces: list[str], p
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(
-        prog="rnninfo.cli relay", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("--task", required=True)
-    ap.add_argument("--arch", required=True)
-    ap.add_argument("--delay", required=True)
-    ap.add_argument("--seeds", type=int, nargs="+", required=True)
+    ap = condition_parser("relay", __doc__)
     ap.add_argument("--traces", nargs="+", required=True, help="one trace .npz per seed")
     ap.add_argument("--greedy", required=True, help="output TSV")
     ap.add_argument("--shares", required=True, help="output TSV")
     ap.add_argument("--exhaustive", required=True, help="output TSV (header only if relay.exhaustive is false)")
     ap.add_argument("--params", default="{}", help="JSON: the config's relay section")
-    args = ap.parse_args(argv)
-    if len(args.seeds) != len(args.traces):
-        ap.error(f"--seeds ({len(args.seeds)}) and --traces ({len(args.traces)}) must have the same length")
+    args = parse_condition(ap, argv, "traces")
     for p in args.traces:
         if not Path(p).is_file():
             raise SystemExit(f"relay: trace {p} does not exist")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
-
 import torch
 
+from rnninfo.stages._condition import condition_parser, parse_condition
 from rnninfo.io import parse_json_arg, save_npz
 from rnninfo.models import load_model
 from rnninfo.tasks import TaskParams, input_size
@@ -13,17 +12,11 @@ from rnninfo.traces import record_traces
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="rnninfo.cli traces", description=__doc__)
-    ap.add_argument("--task", required=True)
-    ap.add_argument("--arch", required=True)
-    ap.add_argument("--delay", required=True)
-    ap.add_argument("--seeds", type=int, nargs="+", required=True)
+    ap = condition_parser("traces", __doc__)
     ap.add_argument("--models", nargs="+", required=True)
     ap.add_argument("--traces", nargs="+", required=True)
     ap.add_argument("--params", required=True, help="JSON: seed, hidden_size, task_params, n_test, eval_delays")
-    args = ap.parse_args(argv)
-    if not len(args.seeds) == len(args.models) == len(args.traces):
-        ap.error("--seeds, --models and --traces must have the same length")
+    args = parse_condition(ap, argv, "models", "traces")
     p = parse_json_arg(args.params)
     torch.set_num_threads(1)
     params = TaskParams.from_config(p["task_params"])

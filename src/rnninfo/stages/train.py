@@ -6,27 +6,20 @@ Writes one state dict per seed and a table with one row per attempt
 
 from __future__ import annotations
 
-import argparse
-
 import pandas as pd
 import torch
 
+from rnninfo.stages._condition import condition_parser, parse_condition
 from rnninfo.io import parse_json_arg, save_torch, write_tsv
 from rnninfo.train import TrainConfig, train_condition
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="rnninfo.cli train", description=__doc__)
-    ap.add_argument("--task", required=True)
-    ap.add_argument("--arch", required=True)
-    ap.add_argument("--delay", required=True)
-    ap.add_argument("--seeds", type=int, nargs="+", required=True)
+    ap = condition_parser("train", __doc__)
     ap.add_argument("--models", nargs="+", required=True, help="one model file per seed, same order")
     ap.add_argument("--table", required=True, help="training log table (TSV)")
     ap.add_argument("--params", required=True, help="JSON: seed, hidden_size, train, task_params")
-    args = ap.parse_args(argv)
-    if len(args.models) != len(args.seeds):
-        ap.error(f"{len(args.seeds)} seeds but {len(args.models)} model paths")
+    args = parse_condition(ap, argv, "models")
     cfg = TrainConfig.from_params(parse_json_arg(args.params))
     torch.set_num_threads(cfg.threads)
     torch.use_deterministic_algorithms(True)
