@@ -2,9 +2,10 @@
 import json
 from pathlib import Path
 
+config["delays"] = [str(d) for d in config["delays"]]  # wildcards are strings
 RESULTS = config["results"]
 SEEDS = list(range(config["first_seed"], config["first_seed"] + config["replicates"]))
-SRC = "src/rnninfo"
+SRC = f"{workflow.basedir}/src/rnninfo"
 ENV = "../../envs/rnninfo.yaml"
 
 
