@@ -5,7 +5,8 @@ from snakemake.utils import min_version, validate
 min_version("9.0")
 
 
-configfile: "config.yaml"
+# Beside the Snakefile, so that `--directory elsewhere` still reads it.
+configfile: f"{workflow.basedir}/config.yaml"
 
 
 validate(config, "workflow/schemas/config.schema.yaml")
@@ -18,6 +19,8 @@ include: "workflow/rules/generalization.smk"
 include: "workflow/rules/weather.smk"
 include: "workflow/rules/weather_flow.smk"
 include: "workflow/rules/relay.smk"
+include: "workflow/rules/knockout.smk"
+include: "workflow/rules/pca.smk"
 
 
 rule all:

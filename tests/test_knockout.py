@@ -1,0 +1,243 @@
+"""Node knockouts against ground truth: identity knockouts, whole-layer knockouts,
+a hand-built network whose units each latch one concept, reproducible random
+control sets, and the knockout stages on that planted network."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from rnninfo import knockout as ko
+from rnninfo.io import read_tsv, save_npz
+from rnninfo.models import ARCHS, Ensemble, init_state_dict
+from rnninfo.tasks import TaskParams, make_task, n_info_steps
+from rnninfo.traces import record_traces
+from rnninfo.train import at_readout
+
+
+def _ensemble(arch: str, n_seeds: int = 2, hidden: int = 6, inputs: int = 3) -> Ensemble:
+    gen = torch.Generator().manual_seed(7)
+    return Ensemble(arch, [init_state_dict(arch, inputs, hidden, gen) for _ in range(n_seeds)])
+
+
+def _memory(n: int, delay, seed: int = 0):
+    x, y, t_end = make_task("memory", n, delay, np.random.default_rng(seed))
+    return torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(t_end)
+
+
+# --------------------------------------------------------------------------- the knockout itself
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_knocking_out_no_node_leaves_everything_bit_identical(arch):
+    ens = _ensemble(arch)
+    x, y, t_end = _memory(64, "random")
+    t = ko.knockout_time(n_info_steps("memory"))
+    with torch.no_grad():
+        plain = ens(x)
+        same = ens(x, knockout=(t, torch.ones(ens.n_seeds, x.shape[0], ens.hidden_size)))
+    assert plain.keys() == same.keys()
+    for key in plain:
+        assert torch.equal(plain[key], same[key]), key
+    # the batched evaluation with an empty set reproduces the unperturbed accuracy exactly
+    acc = ko.knockout_accuracy(ens, x, y, t_end, t, ko.keep_mask([()], ens.hidden_size))
+    expect = (torch.sign(at_readout(plain["outputs"], t_end.expand(2, -1))) == y).double().mean(dim=1).numpy()
+    np.testing.assert_array_equal(acc[:, 0], expect)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_knocking_out_every_node_makes_every_sample_answer_the_same(arch):
+    ens = _ensemble(arch, hidden=8)
+    x, _, _ = _memory(50, 3)
+    n_info = n_info_steps("memory")
+    t = ko.knockout_time(n_info)
+    assert t == n_info - 1  # the step that shows concept C
+    with torch.no_grad():
+        out = ens(x, knockout=(t, torch.zeros(ens.hidden_size)))
+        plain = ens(x)
+    after = out["outputs"][:, :, t + 1 :]  # (S, n, steps after the knockout, 3)
+    assert (after - after[:, :1]).abs().max() < 1e-6  # zero state and blank inputs: one trajectory
+    assert (plain["outputs"][:, :, t + 1 :] - plain["outputs"][:, :1, t + 1 :]).abs().max() > 1e-3
+    assert out["hidden"][:, :, t].abs().max() == 0  # the recorded state is the knocked-out one
+    if arch == "LSTM":
+        assert out["cell"][:, :, t].abs().max() == 0
+    # nothing before the knockout changes
+    assert torch.equal(out["outputs"][:, :, :t], plain["outputs"][:, :, :t])
+
+
+def test_sets_per_sample_along_the_batch_axis_match_one_set_at_a_time():
+    ens = _ensemble("GRU", hidden=6)
+    x, y, t_end = _memory(40, "random", seed=3)
+    t = ko.knockout_time(n_info_steps("memory"))
+    sets = [(), (0,), (1, 4), (0, 1, 2, 3, 4, 5), (2, 5)]
+    keep = ko.keep_mask(sets, 6)
+    together = ko.knockout_accuracy(ens, x, y, t_end, t, keep, max_rows=10**9)
+    one_by_one = np.concatenate(
+        [ko.knockout_accuracy(ens, x, y, t_end, t, keep[k : k + 1], max_rows=1) for k in range(len(sets))], axis=1
+    )
+    np.testing.assert_array_equal(together, one_by_one)
+    assert together.shape == (2, len(sets), 3)
+
+
+def test_knockout_must_come_before_every_readout():
+    ens = _ensemble("RNN")
+    x, y, t_end = _memory(10, 1)
+    with pytest.raises(ValueError, match="not after the knockout"):
+        ko.knockout_accuracy(ens, x, y, t_end, int(t_end.min()), ko.keep_mask([()], 6))
+
+
+# --------------------------------------------------------------------------- a planted network
+
+
+def planted_rnn(hidden: int = 4) -> dict:
+    """Unit k latches sensor k (A, B, C) in a bistable self-loop; output k reads unit k only."""
+    w_ih = torch.zeros(hidden, 3)
+    w_hh = torch.zeros(hidden, hidden)
+    w_out = torch.zeros(3, hidden)
+    for k in range(3):
+        w_ih[k, k] = 5.0  # |input| >= 0.2 pushes the unit to |h| >= tanh(1)
+        w_hh[k, k] = 3.0  # h = tanh(3h): stable at +-0.995, 0 stays 0
+        w_out[k, k] = 2.0
+    return {
+        "rnn.weight_ih_l0": w_ih,
+        "rnn.weight_hh_l0": w_hh,
+        "rnn.bias_ih_l0": torch.zeros(hidden),
+        "rnn.bias_hh_l0": torch.zeros(hidden),
+        "readout.weight": w_out,
+        "readout.bias": torch.zeros(3),
+    }
+
+
+def test_planted_unit_knockout_removes_its_concept_only():
+    ens = Ensemble("RNN", [planted_rnn()])
+    x, y, t_end = _memory(300, "random", seed=5)
+    t = ko.knockout_time(n_info_steps("memory"))
+    acc = ko.knockout_accuracy(ens, x, y, t_end, t, ko.keep_mask([(), (0,), (1,), (2,), (3,)], 4))[0]
+    np.testing.assert_array_equal(acc[0], [1.0, 1.0, 1.0])  # the planted net is perfect
+    for k in range(3):
+        assert acc[1 + k, k] < 0.6  # its concept is gone ...
+        others = [c for c in range(3) if c != k]
+        np.testing.assert_array_equal(acc[1 + k, others], 1.0)  # ... the others are untouched
+    np.testing.assert_array_equal(acc[4], [1.0, 1.0, 1.0])  # the idle unit carries nothing
+
+
+# --------------------------------------------------------------------------- sets
+
+
+def test_top_relay_set_is_the_last_removed():
+    order = [3, 1, 0, 2]
+    assert ko.top_relay_set(order, 1) == (2,)
+    assert ko.top_relay_set(order, 2) == (0, 2)
+    assert ko.top_relay_set(order, 4) == (0, 1, 2, 3)
+    assert ko.top_relay_set(order, 0) == ()
+    with pytest.raises(ValueError):
+        ko.top_relay_set([0, 0, 1], 1)
+
+
+def test_random_sets_are_reproducible_from_the_seed():
+    sizes = list(range(12, 0, -1))
+    draw = lambda seed: ko.random_sets(12, sizes, 5, np.random.default_rng([2024, 0x4B4F, seed]))  # noqa: E731
+    a, b, c = draw(3), draw(3), draw(4)
+    assert a == b
+    assert a != c
+    assert [len(s) for s in a] == [s for s in sizes for _ in range(5)]
+    assert all(len(set(s)) == len(s) and list(s) == sorted(s) and max(s) < 12 for s in a)
+    # not all the same set: the draws vary
+    assert len(set(s for s in a if len(s) == 3)) > 1
+    with pytest.raises(TypeError):
+        ko.random_sets(12, sizes, 5, 3)
+
+
+def test_mean_ci():
+    m, lo, hi = ko.mean_ci([1.0, 2.0, 3.0])
+    assert m == 2.0
+    assert lo == pytest.approx(2.0 - 4.302652729911275 / np.sqrt(3))  # t(0.975, 2) * sd(=1) / sqrt(3)
+    assert hi == pytest.approx(2.0 + 4.302652729911275 / np.sqrt(3))
+    assert np.isnan(ko.mean_ci([1.0])[1])
+
+
+def test_margins_of_a_known_table():
+    rows = []
+    for seed in range(3):
+        for c in range(3):
+            rows.append(("memory", "RNN", "random", seed, "baseline", -1, "baseline", 0, c, "ABC"[c], 1.0))
+        for size in (1, 2, 3):
+            for target in range(3):
+                for c in range(3):
+                    acc = 0.6 if c == target else 0.9  # target drops 0.4, others 0.1
+                    rows.append(("memory", "RNN", "random", seed, "relay", target, "ABC"[target], size, c, "ABC"[c],
+                                 acc))
+            for c in range(3):
+                for draw_acc in (0.7, 0.9):  # random sets drop 0.2 on average
+                    rows.append(("memory", "RNN", "random", seed, "random", -1, "random", size, c, "ABC"[c], draw_acc))
+    cols = ["task", "arch", "delay", "seed", "kind", "target", "target_name", "size", "concept", "concept_name",
+            "accuracy"]
+    m = ko.margins(pd.DataFrame(rows, columns=cols))
+    allsize = m[(m["target_name"] == "all") & (m["sizes"] == "1-2")].set_index("margin")["mean"]
+    assert allsize["vs_other"] == pytest.approx(0.3)
+    assert allsize["vs_random"] == pytest.approx(0.2)
+    s = ko.summarise(pd.DataFrame(rows, columns=cols))
+    rnd = s[(s["kind"] == "random") & (s["size"] == 2) & (s["concept"] == 0)]
+    assert rnd["accuracy"].item() == pytest.approx(0.8)
+    assert rnd["n_seeds"].item() == 3
+
+
+# --------------------------------------------------------------------------- the stages on the planted network
+
+
+def test_knockout_stage_on_planted_network(tmp_path):
+    from rnninfo.stages import knockout as stage
+    from rnninfo.stages import knockout_summary
+    from rnninfo.stages import relay as relay_stage
+
+    seeds = [0, 1]
+    state = planted_rnn()
+    trace = record_traces("memory", "RNN", "random", seeds, [state, state], root_seed=11, n_test=200,
+                          eval_delays=[0, 1], params=TaskParams())
+    models, traces = [], []
+    for s, tr in zip(seeds, trace):
+        models.append(tmp_path / f"seed{s}.pt")
+        torch.save(state, models[-1])
+        traces.append(tmp_path / f"seed{s}.npz")
+        save_npz(traces[-1], **tr)
+    cond = ["--task", "memory", "--arch", "RNN", "--delay", "random", "--seeds", "0", "1"]
+    relay_stage.main(cond + ["--traces", *map(str, traces), "--greedy", str(tmp_path / "greedy.tsv"),
+                             "--shares", str(tmp_path / "shares.tsv"), "--exhaustive", str(tmp_path / "exh.tsv"),
+                             "--params", '{"exhaustive": false}'])
+    args = cond + ["--models", *map(str, models), "--traces", *map(str, traces),
+                   "--greedy", str(tmp_path / "greedy.tsv"), "--params", '{"random_draws": 3}']
+    stage.main(args + ["--out", str(tmp_path / "ko.tsv")])
+    stage.main(args + ["--out", str(tmp_path / "ko2.tsv")])
+    assert (tmp_path / "ko.tsv").read_bytes() == (tmp_path / "ko2.tsv").read_bytes()  # seeded: same bytes
+
+    df = read_tsv(tmp_path / "ko.tsv")
+    assert set(df["t_knockout"]) == {n_info_steps("memory") - 1}
+    n_sets = 1 + 3 * 4 + 3 * 4  # baseline, relay sets (3 concepts x 4 sizes), random sets (3 draws x 4 sizes)
+    assert len(df) == len(seeds) * n_sets * 3
+    one = df[(df["kind"] == "relay") & (df["size"] == 1)]
+    for k in range(3):
+        rows = one[one["target"] == k]
+        assert set(rows["nodes"].astype(str)) == {str(k)}  # relay found the planted unit
+        acc = rows.set_index(["seed", "concept"])["accuracy"]
+        for seed in seeds:
+            assert acc[(seed, k)] < 0.6
+            assert all(acc[(seed, c)] == 1.0 for c in range(3) if c != k)
+
+    knockout_summary.main(["--inputs", str(tmp_path / "ko.tsv"), "--summary", str(tmp_path / "sum.tsv"),
+                           "--margins", str(tmp_path / "marg.tsv")])
+    marg = read_tsv(tmp_path / "marg.tsv")
+    top1 = marg[(marg["target_name"] == "all") & (marg["sizes"] == "1")].set_index("margin")["mean"]
+    assert top1["vs_other"] > 0.4
+    assert top1["vs_random"] > 0.2
+
+
+def test_knockout_stage_rejects_a_missing_time_point(tmp_path):
+    from rnninfo.stages import knockout as stage
+
+    pd.DataFrame(
+        dict(seed=[0] * 4, concept=[0] * 4, t=[0] * 4, rank=range(4), node=range(4))
+    ).to_csv(tmp_path / "greedy.tsv", sep="\t", index=False)
+    with pytest.raises(SystemExit, match="no greedy order"):
+        stage.greedy_orders(read_tsv(tmp_path / "greedy.tsv"), 0, 9, 4, "greedy.tsv")
