@@ -74,3 +74,19 @@ def test_weather_network_is_a_real_predictor(quick_run):
     assert len(errors) > 0
     numbers = errors.select_dtypes("number").to_numpy()
     assert np.isfinite(numbers).all()
+
+
+def test_knocking_out_relay_nodes_costs_their_concept_most(quick_run):
+    margins = tsv(quick_run / "tables/knockout_margins.tsv")
+    overall = margins[margins.sizes == "1-11"]
+    assert set(overall.margin) == {"vs_other", "vs_random"}
+    # Averaged over every condition, a concept's top relay nodes matter most to it.
+    assert (overall.groupby("margin")["mean"].mean() > 0.05).all()
+    assert (overall["mean"] > 0).mean() > 0.8
+
+
+def test_removing_nodes_in_relay_order_sharpens_the_classes(quick_run):
+    summary = tsv(next((quick_run / "pca").glob("*/*/*/summary.tsv")))
+    gain = summary[(summary.metric == "silhouette") & (summary.order == "relay-random")
+                   & (summary.n_left.between(2, 8))]
+    assert gain["mean"].mean() > 0
