@@ -1,6 +1,20 @@
 # Helpers shared by every stage: the condition grid, paths, parameters.
 import json
+import os
+import sys
 from pathlib import Path
+
+
+# Jobs run `python -m rnninfo.cli`: put the interpreter that runs Snakemake (whose
+# environment has rnninfo) first on their PATH, also when that environment was not
+# activated (`/path/to/venv/bin/snakemake ...`) and inside SLURM jobs.
+envvars:
+    "PATH",
+
+
+os.environ["PATH"] = os.pathsep.join(
+    [os.path.dirname(sys.executable), os.environ.get("PATH", "")]
+)
 
 config["delays"] = [str(d) for d in config["delays"]]  # wildcards are strings
 RESULTS = config["results"]
@@ -16,7 +30,7 @@ wildcard_constraints:
 
 
 def code(*modules):
-    """Source files a rule runs, as inputs: editing one reruns that rule and its descendants."""
+    """Source files that a rule's jobs run, as inputs: editing one reruns them and their descendants."""
     return [f"{SRC}/{m}" for m in modules]
 
 
@@ -50,10 +64,7 @@ def seed_files(pattern):
 
 def model_params():
     """Everything that shapes a trained network; a change here retrains."""
-    return {
-        k: config[k]
-        for k in ("seed", "hidden_size", "train", "task_params")
-    }
+    return {k: config[k] for k in ("seed", "hidden_size", "train", "task_params")}
 
 
 def all_targets():
@@ -67,3 +78,34 @@ def all_targets():
 
 # Stages append their final outputs here so that `rule all` names them.
 TARGETS = []
+
+
+# ---- relay.smk (helpers live here: `snakemake --lint` wants no functions beside rules)
+
+
+def relay_pick():
+    """The network of the single-network figures, from what is configured.
+
+    Falls back when the configured choice is not part of this run: the first
+    task; LSTM (or the last configured arch); "random" (or the longest fixed
+    delay); the first seed.
+    """
+    fig = RELAY["figures"]
+    tasks, archs = config["tasks"], config["archs"]
+    delays = [str(d) for d in config["delays"]]
+    task = fig["task"] if fig["task"] in tasks else tasks[0]
+    arch = (
+        fig["arch"]
+        if fig["arch"] in archs
+        else ("LSTM" if "LSTM" in archs else archs[-1])
+    )
+    delay = str(fig["delay"])
+    if delay not in delays:
+        fixed = sorted((d for d in delays if d != "random"), key=int)
+        delay = "random" if "random" in delays else fixed[-1]
+    seed = fig["seed"] if fig["seed"] in SEEDS else SEEDS[0]
+    return dict(task=task, arch=arch, delay=delay, seed=seed)
+
+
+def relay_pick_dir(**over):
+    return RELAY_DIR.format(**{**RELAY_PICK, **over})

@@ -3,20 +3,22 @@
 
 rule generalization:
     input:
-        traces=seed_files(f"{RESULTS}/traces/{{task}}/{{arch}}/{{delay}}/seed{{seed}}.npz"),
+        traces=seed_files(
+            f"{RESULTS}/traces/{{task}}/{{arch}}/{{delay}}/seed{{seed}}.npz"
+        ),
         code=code("generalization.py", "stages/generalization.py"),
     output:
         f"{RESULTS}/generalization/{{task}}/{{arch}}/{{delay}}.tsv",
     log:
         f"{RESULTS}/logs/generalization/{{task}}/{{arch}}/{{delay}}.log",
-    params:
-        seeds=" ".join(map(str, SEEDS)),
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        ENV
+    params:
+        seeds=" ".join(map(str, SEEDS)),
     shell:
         "python -m rnninfo.cli generalization --task {wildcards.task} --arch {wildcards.arch}"
         " --delay {wildcards.delay} --seeds {params.seeds} --traces {input.traces}"
@@ -25,7 +27,9 @@ rule generalization:
 
 rule figure_generalization:
     input:
-        tables=expand_conditions(f"{RESULTS}/generalization/{{task}}/{{arch}}/{{delay}}.tsv"),
+        tables=expand_conditions(
+            f"{RESULTS}/generalization/{{task}}/{{arch}}/{{delay}}.tsv"
+        ),
         code=code("generalization.py", "stages/figure_generalization.py"),
     output:
         table=f"{RESULTS}/tables/generalization.tsv",
@@ -36,12 +40,12 @@ rule figure_generalization:
         ),
     log:
         f"{RESULTS}/logs/figure_generalization.log",
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        ENV
     shell:
         "python -m rnninfo.cli figure_generalization --tables {input.tables}"
         " --table {output.table} --figure {output.figure} > {log} 2>&1"

@@ -8,30 +8,7 @@ RELAY_STAGE_KEYS = ("binarize", "state", "horizon", "constant_atol", "exhaustive
 RELAY_DYNAMICS_KEYS = ("relaying", "min_share", "dynamics_start", "matrix_time")
 RELAY_CONDITION_TABLES = ("shares", "exhaustive", "correlation", "overlap", "counts")
 RELAY_DIR = f"{RESULTS}/relay/{{task}}/{{arch}}/{{delay}}"
-
-
-def relay_pick():
-    """The network of the single-network figures, from what is configured.
-
-    Falls back when the configured choice is not part of this run: the first
-    task; LSTM (or the last configured arch); "random" (or the longest fixed
-    delay); the first seed.
-    """
-    fig = RELAY["figures"]
-    tasks, archs = config["tasks"], config["archs"]
-    delays = [str(d) for d in config["delays"]]
-    task = fig["task"] if fig["task"] in tasks else tasks[0]
-    arch = (
-        fig["arch"]
-        if fig["arch"] in archs
-        else ("LSTM" if "LSTM" in archs else archs[-1])
-    )
-    delay = str(fig["delay"])
-    if delay not in delays:
-        fixed = sorted((d for d in delays if d != "random"), key=int)
-        delay = "random" if "random" in delays else fixed[-1]
-    seed = fig["seed"] if fig["seed"] in SEEDS else SEEDS[0]
-    return dict(task=task, arch=arch, delay=delay, seed=seed)
+# relay_pick() and relay_pick_dir() are in common.smk (`snakemake --lint`: no functions beside rules).
 
 
 RELAY_PICK = relay_pick()
@@ -43,10 +20,6 @@ RELAY_FIG_PARAMS = as_json(
     )
 )
 RELAY_COUNT_FIGS = {"memory": 10, "block": 11}
-
-
-def relay_pick_dir(**over):
-    return RELAY_DIR.format(**{**RELAY_PICK, **over})
 
 
 rule relay:

@@ -3,12 +3,23 @@
 
 rule traces:
     input:
-        models=seed_files(f"{RESULTS}/models/{{task}}/{{arch}}/{{delay}}/seed{{seed}}.pt"),
+        models=seed_files(
+            f"{RESULTS}/models/{{task}}/{{arch}}/{{delay}}/seed{{seed}}.pt"
+        ),
         code=code("tasks.py", "models.py", "traces.py", "stages/traces.py"),
     output:
-        [f"{RESULTS}/traces/{{task}}/{{arch}}/{{delay}}/seed{seed}.npz" for seed in SEEDS],
+        [
+            f"{RESULTS}/traces/{{task}}/{{arch}}/{{delay}}/seed{seed}.npz"
+            for seed in SEEDS
+        ],
     log:
         f"{RESULTS}/logs/traces/{{task}}/{{arch}}/{{delay}}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
     params:
         seeds=" ".join(map(str, SEEDS)),
         json=as_json(
@@ -20,12 +31,6 @@ rule traces:
                 eval_delays=config["eval_delays"],
             )
         ),
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=20,
-    conda:
-        ENV
     shell:
         "python -m rnninfo.cli traces --task {wildcards.task} --arch {wildcards.arch}"
         " --delay {wildcards.delay} --seeds {params.seeds} --models {input.models}"

@@ -6,20 +6,21 @@ rule train:
         code("tasks.py", "models.py", "train.py", "stages/train.py"),
     output:
         models=[
-            f"{RESULTS}/models/{{task}}/{{arch}}/{{delay}}/seed{seed}.pt" for seed in SEEDS
+            f"{RESULTS}/models/{{task}}/{{arch}}/{{delay}}/seed{seed}.pt"
+            for seed in SEEDS
         ],
         table=f"{RESULTS}/models/{{task}}/{{arch}}/{{delay}}/training.tsv",
     log:
         f"{RESULTS}/logs/train/{{task}}/{{arch}}/{{delay}}.log",
-    params:
-        seeds=" ".join(map(str, SEEDS)),
-        json=as_json(model_params()),
+    conda:
+        ENV
     threads: config["train"]["threads"]
     resources:
         mem_mb=2000,
         runtime=120,
-    conda:
-        ENV
+    params:
+        seeds=" ".join(map(str, SEEDS)),
+        json=as_json(model_params()),
     shell:
         "python -m rnninfo.cli train --task {wildcards.task} --arch {wildcards.arch}"
         " --delay {wildcards.delay} --seeds {params.seeds} --models {output.models}"
@@ -28,17 +29,19 @@ rule train:
 
 rule training_table:
     input:
-        tables=expand_conditions(f"{RESULTS}/models/{{task}}/{{arch}}/{{delay}}/training.tsv"),
+        tables=expand_conditions(
+            f"{RESULTS}/models/{{task}}/{{arch}}/{{delay}}/training.tsv"
+        ),
         code=code("stages/concat.py"),
     output:
         f"{RESULTS}/tables/training.tsv",
     log:
         f"{RESULTS}/logs/training_table.log",
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        ENV
     shell:
         "python -m rnninfo.cli concat --inputs {input.tables} --out {output} > {log} 2>&1"

@@ -5,17 +5,52 @@
 
 WEATHER = f"{RESULTS}/weather"
 WEATHER_SEEDS = config["weather"]["seeds"]
-WEATHER_DATA_KEYS = ("csv", "date_column", "numeric", "categorical", "targets", "window", "test_fraction")
-WEATHER_TRAIN_KEYS = WEATHER_DATA_KEYS + ("hidden", "epochs", "lr", "batch_size", "snapshot_every")
-WEATHER_INFO_KEYS = ("ksg_k", "ksg_method", "input", "mi_samples", "neuron_entropy",
-                     "entropy_bins", "tse_estimator", "tse_subsets")
-WEATHER_FIGURES = ("error", "neuron_mi", "info_plane", "indicators", "gradients", "leads")
+WEATHER_DATA_KEYS = (
+    "csv",
+    "date_column",
+    "numeric",
+    "categorical",
+    "targets",
+    "window",
+    "test_fraction",
+)
+WEATHER_TRAIN_KEYS = WEATHER_DATA_KEYS + (
+    "hidden",
+    "epochs",
+    "lr",
+    "batch_size",
+    "snapshot_every",
+)
+WEATHER_INFO_KEYS = (
+    "ksg_k",
+    "ksg_method",
+    "input",
+    "mi_samples",
+    "neuron_entropy",
+    "entropy_bins",
+    "tse_estimator",
+    "tse_subsets",
+)
+WEATHER_FIGURES = (
+    "error",
+    "neuron_mi",
+    "info_plane",
+    "indicators",
+    "gradients",
+    "leads",
+)
 
 
 # Each stage gets only the weather keys it uses (and the root seed): only they rerun it.
 WEATHER_JSON = {
-    name: as_json({**{k: config["weather"][k] for k in keys}, "root_seed": config["seed"]})
-    for name, keys in (("data", WEATHER_DATA_KEYS), ("train", WEATHER_TRAIN_KEYS), ("info", WEATHER_INFO_KEYS))
+    name: as_json(
+        {**{k: config["weather"][k] for k in keys}, "root_seed": config["seed"]}
+    )
+    for name, keys in (
+        ("data", WEATHER_DATA_KEYS),
+        ("train", WEATHER_TRAIN_KEYS),
+        ("info", WEATHER_INFO_KEYS),
+    )
 }
 WEATHER_CSV = [config["weather"]["csv"]] if config["weather"]["csv"] else []
 
@@ -32,14 +67,14 @@ rule weather_train:
         f"{RESULTS}/logs/weather/train_seed{{seed}}.log",
     wildcard_constraints:
         seed=r"\d+",
-    params:
-        json=WEATHER_JSON["train"],
+    conda:
+        ENV
     threads: config["weather"]["threads"]
     resources:
         mem_mb=1000,
         runtime=30,
-    conda:
-        ENV
+    params:
+        json=WEATHER_JSON["train"],
     shell:
         "python -m rnninfo.cli weather_train --seed {wildcards.seed} --params {params.json:q}"
         " --activations {output.activations} --log {output.training} --model {output.model}"
@@ -49,19 +84,24 @@ rule weather_train:
 rule weather_baselines:
     input:
         csv=WEATHER_CSV,
-        code=code("weather_data.py", "weather_info.py", "io.py", "stages/weather_baselines.py"),
+        code=code(
+            "weather_data.py",
+            "weather_info.py",
+            "io.py",
+            "stages/weather_baselines.py",
+        ),
     output:
         f"{WEATHER}/baselines.tsv",
     log:
         f"{RESULTS}/logs/weather/baselines.log",
-    params:
-        json=WEATHER_JSON["data"],
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        ENV
+    params:
+        json=WEATHER_JSON["data"],
     shell:
         "python -m rnninfo.cli weather_baselines --params {params.json:q} --out {output} > {log} 2>&1"
 
@@ -70,7 +110,9 @@ rule weather_mi:
     input:
         activations=f"{WEATHER}/seed{{seed}}/activations.npz",
         training=f"{WEATHER}/seed{{seed}}/training.tsv",
-        code=code("weather_info.py", "tse.py", "ksg.py", "io.py", "stages/weather_mi.py"),
+        code=code(
+            "weather_info.py", "tse.py", "ksg.py", "io.py", "stages/weather_mi.py"
+        ),
     output:
         neuron_mi=f"{WEATHER}/seed{{seed}}/neuron_mi.tsv",
         indicators=f"{WEATHER}/seed{{seed}}/indicators.tsv",
@@ -79,14 +121,14 @@ rule weather_mi:
         f"{RESULTS}/logs/weather/mi_seed{{seed}}.log",
     wildcard_constraints:
         seed=r"\d+",
-    params:
-        json=WEATHER_JSON["info"],
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=30,
-    conda:
-        ENV
+    params:
+        json=WEATHER_JSON["info"],
     shell:
         "python -m rnninfo.cli weather_mi --activations {input.activations} --training {input.training}"
         " --params {params.json:q} --neuron-mi {output.neuron_mi} --indicators {output.indicators}"
@@ -110,14 +152,14 @@ rule weather_summary:
         leads_summary=f"{WEATHER}/leads_summary.tsv",
     log:
         f"{RESULTS}/logs/weather/summary.log",
-    params:
-        json=as_json({"lead_levels": config["weather"]["lead_levels"]}),
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        ENV
+    params:
+        json=as_json({"lead_levels": config["weather"]["lead_levels"]}),
     shell:
         "python -m rnninfo.cli weather_summary --neuron-mi {input.neuron_mi} --indicators {input.indicators}"
         " --test-error {input.test_error} --baselines {input.baselines} --params {params.json:q}"
@@ -147,12 +189,12 @@ rule weather_figures:
         },
     log:
         f"{RESULTS}/logs/weather/figures.log",
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        ENV
     shell:
         "python -m rnninfo.cli weather_figures --neuron-mi {input.neuron_mi} --indicators {input.indicators}"
         " --test-error {input.test_error} --correlations {input.correlations} --leads {input.leads}"
@@ -162,4 +204,8 @@ rule weather_figures:
 
 
 TARGETS += [f"{RESULTS}/figures/weather_{name}.png" for name in WEATHER_FIGURES]
-TARGETS += [f"{WEATHER}/test_error_summary.tsv", f"{WEATHER}/leads_summary.tsv", f"{WEATHER}/mi_correlations.tsv"]
+TARGETS += [
+    f"{WEATHER}/test_error_summary.tsv",
+    f"{WEATHER}/leads_summary.tsv",
+    f"{WEATHER}/mi_correlations.tsv",
+]
