@@ -58,7 +58,10 @@ def test_memory_information_appears_only_after_each_concept_is_shown(quick_run):
         rows = total[total.concept == concept]
         before = rows[rows.t < onset].share
         after = rows[rows.t == 9].share  # every concept shown by the last informative step
-        assert before.abs().max() < 0.05, f"concept {concept} carried before it was shown"
+        # Plug-in estimates on 500 samples of 12 binary nodes scatter around the
+        # true 0 bits before the onset; the mean sits at 0, single values stay small.
+        assert before.mean() < 0.02 and before.abs().quantile(0.95) < 0.05, f"concept {concept} before its onset"
+        assert before.abs().max() < 0.15
         assert after.mean() > 0.5, f"concept {concept} not relayed after it was shown"
 
 
@@ -71,9 +74,13 @@ def test_weather_flow_ranks_inputs_before_hidden_units(quick_run):
 
 def test_weather_network_is_a_real_predictor(quick_run):
     errors = tsv(quick_run / "weather/test_error_summary.tsv")
-    assert len(errors) > 0
-    numbers = errors.select_dtypes("number").to_numpy()
-    assert np.isfinite(numbers).all()
+    mae = errors[errors.metric == "mae"].pivot(index="target", columns="model", values="mean")
+    assert set(mae.index) == {"temp_max", "temp_min"}
+    assert np.isfinite(mae.to_numpy()).all()
+    # Even after the quick configuration's 30 epochs the network is far better
+    # than predicting the training mean, and within reach of persistence.
+    assert (mae["elman"] < 0.5 * mae["train_mean"]).all()
+    assert (mae["elman"] < 1.5 * mae["persistence"]).all()
 
 
 def test_knocking_out_relay_nodes_costs_their_concept_most(quick_run):
