@@ -104,7 +104,8 @@ def test_pca_stage_on_a_planted_trace(tmp_path):
         hidden[:, :, :3] = y[:, None, :] + 0.2 * rng.normal(size=(n, T, 3))  # node k carries concept k
         outputs = np.repeat(0.9 * y[:, None, :], T, axis=1)
         path = tmp_path / f"seed{seed}.npz"
-        save_npz(path, y=y, hidden=hidden.astype(np.float32), outputs=outputs.astype(np.float32),
+        save_npz(path, x=np.zeros((n, T, 3), np.float32), y=y, hidden=hidden.astype(np.float32),
+                 outputs=outputs.astype(np.float32),
                  t_end=np.full(n, T - 1, dtype=np.int64), n_info=np.int64(4))
         traces.append(str(path))
     out = {k: str(tmp_path / f"{k}.tsv") for k in ("scores", "summary", "projection")}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from rnninfo.models import ARCHS
+from rnninfo.archs import ARCHS
 from rnninfo.tasks import CONCEPTS, TASKS
 
 

@@ -18,16 +18,12 @@ import math
 import torch
 from torch import nn
 
-ARCHS = ("RNN", "GRU", "LSTM")
+from rnninfo.archs import ARCHS, check_arch  # noqa: F401 (ARCHS re-exported)
+
 N_GATES = {"RNN": 1, "GRU": 3, "LSTM": 4}
 N_OUT = 3
 RNN_KEYS = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
 READOUT_KEYS = ("weight", "bias")
-
-
-def check_arch(arch: str) -> None:
-    if arch not in ARCHS:
-        raise ValueError(f"unknown arch {arch!r}; known archs: {', '.join(ARCHS)}")
 
 
 class RecurrentClassifier(nn.Module):

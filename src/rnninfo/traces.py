@@ -21,11 +21,12 @@ with T = n_info + max(max(eval_delays), longest training delay).
 from __future__ import annotations
 
 import numpy as np
-import torch
 
-from rnninfo.models import Ensemble
 from rnninfo.tasks import RANDOM_DELAYS, TaskParams, concept_onsets, make_task, max_delay, n_info_steps, parse_delay
-from rnninfo.train import TEST_STREAM
+
+# Keeps held-out draws apart from training draws (rnninfo.train uses stream 1).
+# torch is imported only where a network runs, so readers of traces stay light.
+TEST_STREAM = 2
 
 
 def test_set(task: str, delay, seed: int, root_seed: int, n_test: int, eval_delays, params: TaskParams):
@@ -54,6 +55,10 @@ def record_traces(
     params: TaskParams,
 ) -> list[dict[str, np.ndarray]]:
     """Traces of every seed of one condition, computed as one ensemble pass."""
+    import torch
+
+    from rnninfo.models import Ensemble
+
     sets = [test_set(task, delay, s, root_seed, n_test, eval_delays, params) for s in seeds]
     x = torch.from_numpy(np.stack([s[0] for s in sets]))  # (S, n, T, d)
     with torch.no_grad():
@@ -77,3 +82,42 @@ def record_traces(
             trace["cell"] = run["cell"][k].numpy()
         traces.append(trace)
     return traces
+
+
+def read_trace(path, stage: str = "trace", state: str = "hidden") -> dict[str, np.ndarray]:
+    """Read a trace file and check it; errors name the stage, the file and what is wrong.
+
+    Returns the file's arrays plus ``states`` (the ``cell`` states when
+    ``state == "cell"`` and the file has them, else ``hidden``) and ``state``,
+    the name of what ``states`` holds.
+    """
+    from rnninfo.io import load_npz
+
+    try:
+        tr = load_npz(path)
+    except (OSError, ValueError) as err:
+        raise SystemExit(f"{stage}: cannot read trace {path}: {err}") from None
+    missing = [k for k in ("x", "y", "hidden", "outputs", "t_end", "n_info") if k not in tr]
+    if missing:
+        raise SystemExit(f"{stage}: trace {path} lacks {missing}")
+    key = "cell" if state == "cell" and "cell" in tr else "hidden"
+    states, x, y, out, t_end = tr[key], tr["x"], tr["y"], tr["outputs"], tr["t_end"]
+    if states.ndim != 3:
+        raise SystemExit(f"{stage}: {path}: {key} must be (n, T, H), got shape {states.shape}")
+    n, T, _ = states.shape
+    if n < 2:
+        raise SystemExit(f"{stage}: {path}: need at least 2 samples, got {n}")
+    if x.ndim != 3 or x.shape[:2] != (n, T):
+        raise SystemExit(f"{stage}: {path}: x must be ({n}, {T}, d), got {x.shape}")
+    if y.shape != (n, 3):
+        raise SystemExit(f"{stage}: {path}: y must be ({n}, 3), got {y.shape}")
+    if out.shape != (n, T, 3):
+        raise SystemExit(f"{stage}: {path}: outputs must be ({n}, {T}, 3), got {out.shape}")
+    if t_end.shape != (n,) or not np.issubdtype(t_end.dtype, np.integer):
+        raise SystemExit(f"{stage}: {path}: t_end must be {n} integers, got {t_end.dtype} {t_end.shape}")
+    if t_end.min() < 0 or t_end.max() >= T:
+        raise SystemExit(f"{stage}: {path}: t_end outside 0..{T - 1}")
+    for name, arr in ((key, states), ("x", x), ("outputs", out), ("y", y)):
+        if not np.isfinite(arr).all():
+            raise SystemExit(f"{stage}: {path}: {name} contains NaN or inf")
+    return {**tr, "states": states, "state": key}

@@ -20,7 +20,7 @@ import torch
 from rnninfo.models import Ensemble, RecurrentClassifier, init_state_dict
 from rnninfo.tasks import TaskParams, input_size, make_task
 
-TRAIN_STREAM, TEST_STREAM = 1, 2  # tags that keep training and test draws apart
+TRAIN_STREAM = 1  # keeps training draws apart from test draws (rnninfo.traces.TEST_STREAM)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from rnninfo.models import check_arch
+from rnninfo.archs import check_arch
 from rnninfo.tasks import parse_delay, _check_name
 
 

@@ -24,9 +24,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rnninfo.io import load_npz, parse_json_arg, read_tsv, write_tsv
+from rnninfo.io import parse_json_arg, read_tsv, write_tsv
 from rnninfo.stages._condition import condition_parser, parse_condition
 from rnninfo.tasks import CONCEPTS
+from rnninfo.traces import read_trace
 
 KNOCKOUT_STREAM = 0x4B4F  # "KO": keeps knockout draws apart from every other stream
 DEFAULTS = {"seed": 2024, "time": None, "random_draws": 20, "max_rows": 50_000}
@@ -60,23 +61,6 @@ def knockout_params(raw: dict) -> dict:
     if not isinstance(p["max_rows"], int) or p["max_rows"] < 1:
         raise SystemExit(f"knockout: max_rows must be an integer >= 1, got {p['max_rows']!r}")
     return p
-
-
-def read_trace(path: str) -> dict:
-    try:
-        tr = load_npz(path)
-    except (OSError, ValueError) as err:
-        raise SystemExit(f"knockout: cannot read trace {path}: {err}") from None
-    missing = [k for k in ("x", "y", "outputs", "t_end", "n_info") if k not in tr]
-    if missing:
-        raise SystemExit(f"knockout: trace {path} lacks {missing}")
-    x, y, t_end = tr["x"], tr["y"], tr["t_end"]
-    n = x.shape[0]
-    if x.ndim != 3 or y.shape != (n, 3) or t_end.shape != (n,):
-        raise SystemExit(f"knockout: {path}: x {x.shape}, y {y.shape}, t_end {t_end.shape} do not fit together")
-    if not (np.isfinite(x).all() and np.isfinite(y).all()):
-        raise SystemExit(f"knockout: {path}: x or y contains NaN or inf")
-    return tr
 
 
 def greedy_orders(greedy: pd.DataFrame, seed: int, t: int, n_nodes: int, path: str) -> list[list[int]]:
@@ -120,7 +104,7 @@ def run(task, arch, delay, seeds, models, traces, greedy_path, p) -> pd.DataFram
 
     torch.set_num_threads(1)
     names = CONCEPTS[task]
-    trs = [read_trace(path) for path in traces]
+    trs = [read_trace(path, "knockout") for path in traces]
     n_info = {int(tr["n_info"]) for tr in trs}
     shapes = {(tr["x"].shape, tr["hidden"].shape[2]) for tr in trs}
     if len(n_info) != 1 or len(shapes) != 1:

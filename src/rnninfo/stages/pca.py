@@ -31,9 +31,10 @@ import numpy as np
 import pandas as pd
 
 from rnninfo import pca, relay
-from rnninfo.io import load_npz, parse_json_arg, write_tsv
+from rnninfo.io import parse_json_arg, write_tsv
 from rnninfo.knockout import mean_ci
 from rnninfo.tasks import CONCEPTS
+from rnninfo.traces import read_trace
 
 PCA_STREAM = 0x5043  # "PC": keeps PCA draws apart from every other stream
 DEFAULTS = {
@@ -80,15 +81,9 @@ def pca_params(raw: dict) -> dict:
 
 def seed_states(path: str, p: dict) -> dict:
     """States at the analysed step, labels and answers of one trace."""
-    try:
-        tr = load_npz(path)
-    except (OSError, ValueError) as err:
-        raise SystemExit(f"pca: cannot read trace {path}: {err}") from None
-    missing = [k for k in ("y", "hidden", "outputs", "t_end", "n_info") if k not in tr]
-    if missing:
-        raise SystemExit(f"pca: trace {path} lacks {missing}")
-    key = "cell" if p["state"] == "cell" and "cell" in tr else "hidden"
-    states, y, out, t_end = tr[key], tr["y"], tr["outputs"], tr["t_end"]
+    tr = read_trace(path, "pca", p["state"])
+    key = tr["state"]
+    states, y, out, t_end = tr["states"], tr["y"], tr["outputs"], tr["t_end"]
     n, T, _ = states.shape
     rows = np.arange(n)
     if p["time"] == "readout":

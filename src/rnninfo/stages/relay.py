@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from rnninfo import relay
-from rnninfo.io import load_npz, parse_json_arg, write_tsv
+from rnninfo.io import parse_json_arg, write_tsv
+from rnninfo.traces import read_trace
 from rnninfo.stages._condition import condition_parser, parse_condition
 
 CONCEPTS = {"memory": ["A", "B", "C"], "block": ["size", "direction", "brightness"]}
@@ -90,36 +91,12 @@ def relay_params(raw: dict) -> dict:
 
 def load_trace(path: str, state: str) -> dict:
     """Read and check one trace file; returns the arrays the analysis needs."""
-    try:
-        tr = load_npz(path)
-    except (OSError, ValueError) as err:
-        raise SystemExit(f"relay: cannot read trace {path}: {err}") from None
-    need = ["y", "hidden", "outputs", "t_end", "n_info"]
-    missing = [k for k in need if k not in tr]
-    if missing:
-        raise SystemExit(f"relay: trace {path} lacks {missing}")
-    key = "cell" if state == "cell" and "cell" in tr else "hidden"
-    states = np.asarray(tr[key])
-    y, out, t_end = np.asarray(tr["y"]), np.asarray(tr["outputs"]), np.asarray(tr["t_end"])
-    if states.ndim != 3:
-        raise SystemExit(f"relay: {path}: {key} must be (n, T, H), got shape {states.shape}")
-    n, T, _ = states.shape
-    if n < 2:
-        raise SystemExit(f"relay: {path}: need at least 2 samples, got {n}")
-    if y.shape != (n, 3):
-        raise SystemExit(f"relay: {path}: y must be ({n}, 3), got {y.shape}")
-    if out.shape[:2] != (n, T) or out.ndim != 3 or out.shape[2] != 3:
-        raise SystemExit(f"relay: {path}: outputs must be ({n}, {T}, 3), got {out.shape}")
-    if t_end.shape != (n,) or not np.issubdtype(t_end.dtype, np.integer):
-        raise SystemExit(f"relay: {path}: t_end must be {n} integers, got {t_end.dtype} {t_end.shape}")
-    if t_end.min() < 0 or t_end.max() >= T:
-        raise SystemExit(f"relay: {path}: t_end outside 0..{T - 1}")
-    for name, arr in ((key, states), ("outputs", out), ("y", y)):
-        if not np.isfinite(arr).all():
-            raise SystemExit(f"relay: {path}: {name} contains NaN or inf")
-    n_info = int(tr["n_info"])
+    tr = read_trace(path, "relay", state)
     onsets = np.asarray(tr.get("concept_onsets", np.zeros(3, dtype=np.int64)), dtype=np.int64)
-    return dict(states=states, state=key, y=y, outputs=out, t_end=t_end, n_info=n_info, onsets=onsets)
+    return dict(
+        states=tr["states"], state=tr["state"], y=tr["y"], outputs=tr["outputs"],
+        t_end=tr["t_end"], n_info=int(tr["n_info"]), onsets=onsets,
+    )
 
 
 def analyse_seed(tr: dict, params: dict, exhaustive: bool) -> tuple[list, list, list]:
