@@ -9,6 +9,7 @@ import pytest
 
 from rnninfo import dynamics
 from rnninfo.io import read_tsv, write_tsv
+from rnninfo.stages.relay import SHARE_COLUMNS
 
 N_NODES, T, N_INFO = 6, 8, 4
 ONSETS = (1, 2, 3)
@@ -32,21 +33,7 @@ def _shares(kind: str, seed: int = 0, noise: float = 0.0) -> pd.DataFrame:
                 rows.append(("memory", "RNN", "random", seed, c, name, ONSETS[c], N_INFO, t, node, 0, v[node], 0))
     return pd.DataFrame(
         rows,
-        columns=[
-            "task",
-            "arch",
-            "delay",
-            "seed",
-            "concept",
-            "concept_name",
-            "onset",
-            "n_info",
-            "t",
-            "node",
-            "rank",
-            "share",
-            "constant",
-        ],
+        columns=SHARE_COLUMNS,
     )
 
 

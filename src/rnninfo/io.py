@@ -86,6 +86,14 @@ def save_figure(fig, path: str | os.PathLike, dpi: int = 120) -> None:
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
 
 
+def with_defaults(raw: dict, defaults: dict, stage: str) -> dict:
+    """A stage's parameters: ``defaults`` overridden by ``raw``; an unknown key is an error naming it."""
+    unknown = set(raw) - set(defaults)
+    if unknown:
+        raise SystemExit(f"{stage}: unknown parameter(s) {sorted(unknown)}")
+    return {**defaults, **raw}
+
+
 def parse_json_arg(text: str, name: str = "--params") -> dict:
     """Parse the JSON a rule passes as parameters, naming the option on error."""
     try:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rnninfo.io import parse_json_arg, read_tsv, write_tsv
+from rnninfo.io import parse_json_arg, read_tsv, with_defaults, write_tsv
 from rnninfo.stages._condition import condition_parser, parse_condition
 from rnninfo.tasks import CONCEPTS
 from rnninfo.traces import read_trace
@@ -50,10 +50,7 @@ COLUMNS = [
 
 
 def knockout_params(raw: dict) -> dict:
-    unknown = set(raw) - set(DEFAULTS)
-    if unknown:
-        raise SystemExit(f"knockout: unknown parameter(s) {sorted(unknown)}")
-    p = {**DEFAULTS, **raw}
+    p = with_defaults(raw, DEFAULTS, "knockout")
     if p["time"] is not None and (not isinstance(p["time"], int) or p["time"] < 0):
         raise SystemExit(f"knockout: time must be null or an integer >= 0, got {p['time']!r}")
     if not isinstance(p["random_draws"], int) or p["random_draws"] < 0:

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from rnninfo import pca, relay
-from rnninfo.io import parse_json_arg, write_tsv
+from rnninfo.io import parse_json_arg, with_defaults, write_tsv
 from rnninfo.knockout import mean_ci
 from rnninfo.tasks import CONCEPTS
 from rnninfo.traces import read_trace
@@ -59,10 +59,7 @@ PROJECTION_COLUMNS = ["task", "arch", "delay", "seed", "time", "concept", "conce
 
 
 def pca_params(raw: dict) -> dict:
-    unknown = set(raw) - set(DEFAULTS)
-    if unknown:
-        raise SystemExit(f"pca: unknown parameter(s) {sorted(unknown)}")
-    p = {**DEFAULTS, **raw}
+    p = with_defaults(raw, DEFAULTS, "pca")
     t = p["time"]
     if not (t is None or t == "readout" or (isinstance(t, int) and t >= 0)):
         raise SystemExit(f"pca: time must be 'readout', null or an integer >= 0, got {t!r}")

@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 
 from rnninfo import relay
-from rnninfo.io import parse_json_arg, write_tsv
+from rnninfo.io import parse_json_arg, with_defaults, write_tsv
+from rnninfo.tasks import CONCEPTS
 from rnninfo.traces import read_trace
 from rnninfo.stages._condition import condition_parser, parse_condition
 
-CONCEPTS = {"memory": ["A", "B", "C"], "block": ["size", "direction", "brightness"]}
 
 DEFAULTS = {
     "binarize": "median",
@@ -36,14 +36,11 @@ DEFAULTS = {
     "exhaustive": True,
 }
 
-GREEDY_COLUMNS = ["task", "arch", "delay", "seed", "concept", "concept_name", "t", "rank", "size", "node", "info"]
+# Every relay table starts with the network and concept it describes.
+KEY_COLUMNS = ["task", "arch", "delay", "seed", "concept", "concept_name"]
+GREEDY_COLUMNS = [*KEY_COLUMNS, "t", "rank", "size", "node", "info"]
 SHARE_COLUMNS = [
-    "task",
-    "arch",
-    "delay",
-    "seed",
-    "concept",
-    "concept_name",
+    *KEY_COLUMNS,
     "onset",
     "n_info",
     "t",
@@ -53,12 +50,7 @@ SHARE_COLUMNS = [
     "constant",
 ]
 EXHAUSTIVE_COLUMNS = [
-    "task",
-    "arch",
-    "delay",
-    "seed",
-    "concept",
-    "concept_name",
+    *KEY_COLUMNS,
     "onset",
     "t",
     "size",
@@ -74,10 +66,7 @@ EXHAUSTIVE_COLUMNS = [
 
 def relay_params(raw: dict) -> dict:
     """Stage parameters with defaults filled in and checked."""
-    unknown = set(raw) - set(DEFAULTS)
-    if unknown:
-        raise SystemExit(f"relay: unknown parameter(s) {sorted(unknown)}")
-    p = {**DEFAULTS, **{k: raw[k] for k in DEFAULTS if k in raw}}
+    p = with_defaults(raw, DEFAULTS, "relay")
     if p["binarize"] not in ("median", "kmeans"):
         raise SystemExit(f"relay: binarize must be 'median' or 'kmeans', got {p['binarize']!r}")
     if p["state"] not in ("hidden", "cell"):

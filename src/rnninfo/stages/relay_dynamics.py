@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 from rnninfo.dynamics import dynamics_tables
-from rnninfo.io import parse_json_arg, read_tsv, write_tsv
+from rnninfo.io import parse_json_arg, read_tsv, with_defaults, write_tsv
 
 DEFAULTS = {"relaying": "kmeans", "min_share": 0.05, "dynamics_start": "onset", "matrix_time": None}
 OUTPUTS = ("correlation", "overlap", "membership", "counts")
@@ -27,10 +27,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--params", default="{}", help="JSON: relaying, min_share, dynamics_start, matrix_time")
     args = ap.parse_args(argv)
     raw = parse_json_arg(args.params)
-    unknown = set(raw) - set(DEFAULTS)
-    if unknown:
-        raise SystemExit(f"relay_dynamics: unknown parameter(s) {sorted(unknown)}")
-    p = {**DEFAULTS, **raw}
+    p = with_defaults(raw, DEFAULTS, "relay_dynamics")
     if p["relaying"] not in ("kmeans", "threshold"):
         raise SystemExit(f"relay_dynamics: relaying must be 'kmeans' or 'threshold', got {p['relaying']!r}")
     if p["dynamics_start"] not in ("onset", "complete"):
