@@ -121,3 +121,23 @@ def read_trace(path, stage: str = "trace", state: str = "hidden") -> dict[str, n
         if not np.isfinite(arr).all():
             raise SystemExit(f"{stage}: {path}: {name} contains NaN or inf")
     return {**tr, "states": states, "state": key}
+
+
+# Keeps the estimation / evaluation split apart from every other random stream.
+SPLIT_STREAM = 3
+
+
+def split_halves(n: int, seed: int, root_seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two disjoint halves of ``n`` samples: (estimate, evaluate), each sorted.
+
+    Relay orders are estimated on the first half; knockout accuracy and PCA
+    scores are measured on the second, so no score reuses the samples that chose
+    the nodes (no double dipping). Split-half noise ceilings use both halves.
+    The split is a seeded permutation: the same (n, seed, root_seed) gives the
+    same halves.
+    """
+    if n < 4:
+        raise ValueError(f"split_halves: need at least 4 samples, got n={n}")
+    perm = np.random.default_rng([root_seed, SPLIT_STREAM, seed]).permutation(n)
+    half = n // 2
+    return np.sort(perm[:half]), np.sort(perm[half : 2 * half])
