@@ -11,6 +11,8 @@ rule generalization:
         f"{RESULTS}/generalization/{{task}}/{{arch}}/{{delay}}.tsv",
     log:
         f"{RESULTS}/logs/generalization/{{task}}/{{arch}}/{{delay}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/generalization/{{task}}/{{arch}}/{{delay}}.tsv",
     conda:
         ENV
     threads: 1
@@ -40,6 +42,8 @@ rule figure_generalization:
         ),
     log:
         f"{RESULTS}/logs/figure_generalization.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figure_generalization.tsv",
     conda:
         ENV
     threads: 1

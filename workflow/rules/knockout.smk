@@ -31,6 +31,8 @@ rule knockout:
         f"{RESULTS}/knockout/{{task}}/{{arch}}/{{delay}}.tsv",
     log:
         f"{RESULTS}/logs/knockout/{{task}}/{{arch}}/{{delay}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/knockout/{{task}}/{{arch}}/{{delay}}.tsv",
     conda:
         ENV
     threads: 1
@@ -63,6 +65,8 @@ rule knockout_summary:
         margins=f"{RESULTS}/tables/knockout_margins.tsv",
     log:
         f"{RESULTS}/logs/knockout_summary.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/knockout_summary.tsv",
     conda:
         ENV
     threads: 1
@@ -88,6 +92,8 @@ rule knockout_figure:
         ),
     log:
         f"{RESULTS}/logs/knockout_figure/fig{{fignum}}_{{task}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/knockout_figure/fig{{fignum}}_{{task}}.tsv",
     wildcard_constraints:
         fignum="4|5",
     conda:

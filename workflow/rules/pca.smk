@@ -36,6 +36,8 @@ rule pca:
         projection=f"{PCA_DIR}/projection.tsv",
     log:
         f"{RESULTS}/logs/pca/{{task}}/{{arch}}/{{delay}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/pca/{{task}}/{{arch}}/{{delay}}.tsv",
     conda:
         ENV
     threads: 1
@@ -85,6 +87,8 @@ rule pca_figures:
         ),
     log:
         f"{RESULTS}/logs/pca_figures.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/pca_figures.tsv",
     conda:
         ENV
     threads: 1

@@ -34,6 +34,8 @@ rule relay:
         exhaustive=f"{RELAY_DIR}/exhaustive.tsv",
     log:
         f"{RESULTS}/logs/relay/{{task}}/{{arch}}/{{delay}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/relay/{{task}}/{{arch}}/{{delay}}.tsv",
     conda:
         ENV
     threads: 1
@@ -61,6 +63,8 @@ rule relay_dynamics:
         counts=f"{RELAY_DIR}/counts.tsv",
     log:
         f"{RESULTS}/logs/relay_dynamics/{{task}}/{{arch}}/{{delay}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/relay_dynamics/{{task}}/{{arch}}/{{delay}}.tsv",
     conda:
         ENV
     threads: 1
@@ -84,6 +88,8 @@ rule relay_table:
         f"{RESULTS}/tables/relay_{{kind}}.tsv",
     log:
         f"{RESULTS}/logs/relay_table/{{kind}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/relay_table/{{kind}}.tsv",
     wildcard_constraints:
         kind="|".join(RELAY_CONDITION_TABLES),
     conda:
@@ -109,6 +115,8 @@ rule relay_fig3:
         ),
     log:
         f"{RESULTS}/logs/relay_figures/fig3.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/relay_figures/fig3.tsv",
     conda:
         ENV
     threads: 1
@@ -134,6 +142,8 @@ rule relay_fig6:
         ),
     log:
         f"{RESULTS}/logs/relay_figures/fig6.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/relay_figures/fig6.tsv",
     conda:
         ENV
     threads: 1
@@ -159,6 +169,8 @@ rule relay_fig7:
         ),
     log:
         f"{RESULTS}/logs/relay_figures/fig7.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/relay_figures/fig7.tsv",
     conda:
         ENV
     threads: 1
@@ -184,6 +196,8 @@ rule relay_fig8:
         ),
     log:
         f"{RESULTS}/logs/relay_figures/fig8.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/relay_figures/fig8.tsv",
     conda:
         ENV
     threads: 1
@@ -206,6 +220,8 @@ rule relay_fig9:
         ),
     log:
         f"{RESULTS}/logs/relay_figures/fig9.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/relay_figures/fig9.tsv",
     conda:
         ENV
     threads: 1
@@ -228,6 +244,8 @@ rule relay_fig_counts:
         ),
     log:
         f"{RESULTS}/logs/relay_figures/fig{{fignum}}_counts_{{task}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/relay_figures/fig{{fignum}}_counts_{{task}}.tsv",
     wildcard_constraints:
         fignum="10|11",
     conda:
@@ -256,6 +274,8 @@ rule relay_greedy_vs_optimum:
         ),
     log:
         f"{RESULTS}/logs/relay_figures/greedy_vs_optimum.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/relay_figures/greedy_vs_optimum.tsv",
     conda:
         ENV
     threads: 1

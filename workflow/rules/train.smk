@@ -12,6 +12,8 @@ rule train:
         table=f"{RESULTS}/models/{{task}}/{{arch}}/{{delay}}/training.tsv",
     log:
         f"{RESULTS}/logs/train/{{task}}/{{arch}}/{{delay}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train/{{task}}/{{arch}}/{{delay}}.tsv",
     conda:
         ENV
     threads: config["train"]["threads"]
@@ -37,6 +39,8 @@ rule training_table:
         f"{RESULTS}/tables/training.tsv",
     log:
         f"{RESULTS}/logs/training_table.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/training_table.tsv",
     conda:
         ENV
     threads: 1

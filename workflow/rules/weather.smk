@@ -65,6 +65,8 @@ rule weather_train:
         model=f"{WEATHER}/seed{{seed}}/model.pt",
     log:
         f"{RESULTS}/logs/weather/train_seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/weather/train_seed{{seed}}.tsv",
     wildcard_constraints:
         seed=r"\d+",
     conda:
@@ -94,6 +96,8 @@ rule weather_baselines:
         f"{WEATHER}/baselines.tsv",
     log:
         f"{RESULTS}/logs/weather/baselines.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/weather/baselines.tsv",
     conda:
         ENV
     threads: 1
@@ -119,6 +123,8 @@ rule weather_mi:
         test_error=f"{WEATHER}/seed{{seed}}/test_error.tsv",
     log:
         f"{RESULTS}/logs/weather/mi_seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/weather/mi_seed{{seed}}.tsv",
     wildcard_constraints:
         seed=r"\d+",
     conda:
@@ -152,6 +158,8 @@ rule weather_summary:
         leads_summary=f"{WEATHER}/leads_summary.tsv",
     log:
         f"{RESULTS}/logs/weather/summary.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/weather/summary.tsv",
     conda:
         ENV
     threads: 1
@@ -189,6 +197,8 @@ rule weather_figures:
         },
     log:
         f"{RESULTS}/logs/weather/figures.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/weather/figures.tsv",
     conda:
         ENV
     threads: 1

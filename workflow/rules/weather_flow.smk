@@ -26,6 +26,8 @@ rule weather_flow:
         },
     log:
         f"{RESULTS}/logs/weather/flow_seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/weather/flow_seed{{seed}}.tsv",
     wildcard_constraints:
         seed=r"\d+",
     conda:
@@ -57,6 +59,8 @@ rule weather_flow_summary:
         stats=f"{RESULTS}/weather/flow_summary_stats.tsv",
     log:
         f"{RESULTS}/logs/weather/flow_summary.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/weather/flow_summary.tsv",
     conda:
         ENV
     threads: 1
@@ -88,6 +92,8 @@ rule weather_flow_figures:
         },
     log:
         f"{RESULTS}/logs/weather/flow_figures.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/weather/flow_figures.tsv",
     conda:
         ENV
     threads: 1
