@@ -2,8 +2,10 @@
 
 From ``activations.npz`` and the training table of one seed: every neuron's MI
 with the input and the ground truth at the last snapshot (Figs 5-7), the layer
-MIs, TSE complexity, errors and gradient statistics at every snapshot
-(Figs 8-13, long format), and the network's test error in original units.
+MIs (raw and standardised: ``standardize`` column), TSE complexity (each
+``weather.tse.estimator``), errors and gradient statistics at every snapshot
+(Figs 8-13, long format: seed, epoch, updates, indicator, standardize, value;
+see ``rnninfo.weather_info``), and the network's test error in original units.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from rnninfo.io import load_npz, parse_json_arg, read_tsv, write_tsv
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="rnninfo.cli weather_mi", description=__doc__)
     ap.add_argument("--activations", required=True)
-    ap.add_argument("--training", required=True, help="per-epoch training table of the same seed")
+    ap.add_argument("--training", required=True, help="training table of the same seed (one row per snapshot)")
     ap.add_argument("--params", required=True, help="JSON: the weather config (analysis keys) and root seed")
     ap.add_argument("--neuron-mi", required=True, help="output .tsv")
     ap.add_argument("--indicators", required=True, help="output .tsv")
