@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from rnninfo import knockout as ko
+import rnninfo.knockout as ko
 from rnninfo.io import read_tsv, save_npz
 from rnninfo.models import ARCHS, Ensemble, init_state_dict
 from rnninfo.tasks import TaskParams, make_task, n_info_steps
@@ -79,6 +79,71 @@ def test_sets_per_sample_along_the_batch_axis_match_one_set_at_a_time():
     )
     np.testing.assert_array_equal(together, one_by_one)
     assert together.shape == (2, len(sets), 3)
+
+
+def _reference_accuracy(state_dict, arch, x, y, t_end, t, nodes, lstm_state):
+    """One network, one set, with torch.nn's own RNN/GRU/LSTM: run to t, zero the nodes, run on."""
+    from rnninfo.models import RecurrentClassifier
+
+    net = RecurrentClassifier(arch, x.shape[2], state_dict["rnn.weight_hh_l0"].shape[1])
+    net.load_state_dict(state_dict)
+    with torch.no_grad():
+        _, state = net.rnn(x[:, : t + 1])
+        keep = torch.ones(state[0].shape[-1] if arch == "LSTM" else state.shape[-1])
+        keep[list(nodes)] = 0.0
+        if arch == "LSTM":
+            state = (state[0] * keep, state[1] * keep if lstm_state == "hidden+cell" else state[1])
+        else:
+            state = state * keep
+        rest, _ = net.rnn(x[:, t + 1 :], state)
+        out = torch.tanh(net.readout(rest))  # (n, T - t - 1, 3)
+    answers = out[torch.arange(x.shape[0]), t_end - (t + 1)]
+    return (torch.sign(answers) == y).double().mean(dim=0).numpy()
+
+
+@pytest.mark.parametrize("arch,lstm_state", [("RNN", "hidden"), ("GRU", "hidden"), ("LSTM", "hidden"),
+                                             ("LSTM", "hidden+cell")])
+def test_batched_knockouts_equal_torch_nn_one_set_at_a_time(arch, lstm_state):
+    ens = _ensemble(arch, n_seeds=2, hidden=6)
+    x, y, t_end = _memory(60, "random", seed=4)  # readouts spread over several steps
+    t = ko.knockout_time(n_info_steps("memory"))
+    sets = [(), (0,), (1, 4), (0, 1, 2, 3, 4, 5), (2, 5), (1, 4), (3,)]  # (1, 4) twice: run once, reported twice
+    keep = ko.keep_mask(sets, 6)
+    batched = ko.knockout_accuracy(ens, x, y, t_end, t, keep, max_rows=2 * 60 * 3, lstm_state=lstm_state)
+    reference = np.stack([
+        np.stack([_reference_accuracy(ens.state_dict_of(s), arch, x, y, t_end, t, nodes, lstm_state) for nodes in sets])
+        for s in range(2)
+    ])
+    np.testing.assert_allclose(batched, reference, atol=1.5 / 60)  # at most one sample flips by float rounding
+    assert np.abs(batched - reference).mean() < 0.2 / 60
+    one_by_one = ko.knockout_accuracy_one_by_one(ens, x, y, t_end, t, keep, lstm_state=lstm_state)
+    np.testing.assert_allclose(batched, one_by_one, atol=1.5 / 60)
+    np.testing.assert_array_equal(batched[:, 2], batched[:, 5])
+
+
+def test_lstm_hidden_only_knockout_lets_the_cell_state_carry_on():
+    ens = _ensemble("LSTM", n_seeds=1, hidden=8)
+    x, _, _ = _memory(40, 3)
+    t = ko.knockout_time(n_info_steps("memory"))
+    with torch.no_grad():
+        pre = ens(x[:, : t + 1])
+        h, c = pre["hidden"][:, :, t], pre["cell"][:, :, t]
+        zero = torch.zeros(8)
+        both = ens(x[:, t + 1 :], state=(h * zero, c * zero))["outputs"]
+        hidden_only = ens(x[:, t + 1 :], state=(h * zero, c))["outputs"]
+        plain = ens(x)["outputs"][:, :, t + 1 :]
+    # with cell states zeroed too and blank inputs, every sample follows one trajectory; with the cell kept they differ
+    assert (both - both[:, :1]).abs().max() < 1e-6
+    assert (hidden_only - hidden_only[:, :1]).abs().max() > 1e-3
+    assert (hidden_only - plain).abs().max() > 1e-4  # and it is still a knockout
+    # RNN and GRU have no cell: both settings give the same numbers
+    gru = _ensemble("GRU")
+    xx, yy, tt = _memory(30, "random")
+    keep = ko.keep_mask([(0, 2), (5,)], 6)
+    np.testing.assert_array_equal(ko.knockout_accuracy(gru, xx, yy, tt, t, keep, lstm_state="hidden"),
+                                  ko.knockout_accuracy(gru, xx, yy, tt, t, keep, lstm_state="hidden+cell"))
+    with pytest.raises(ValueError, match="lstm_state"):
+        ko.knockout_accuracy(gru, xx, yy, tt, t, keep, lstm_state="cell")
 
 
 def test_knockout_must_come_before_every_readout():
@@ -187,14 +252,9 @@ def test_margins_of_a_known_table():
 # --------------------------------------------------------------------------- the stages on the planted network
 
 
-def test_knockout_stage_on_planted_network(tmp_path):
-    from rnninfo.stages import knockout as stage
-    from rnninfo.stages import knockout_summary
-    from rnninfo.stages import relay as relay_stage
-
-    seeds = [0, 1]
+def _planted_files(tmp_path, seeds, n_test=200):
     state = planted_rnn()
-    trace = record_traces("memory", "RNN", "random", seeds, [state, state], root_seed=11, n_test=200,
+    trace = record_traces("memory", "RNN", "random", seeds, [state] * len(seeds), root_seed=11, n_test=n_test,
                           eval_delays=[0, 1], params=TaskParams())
     models, traces = [], []
     for s, tr in zip(seeds, trace):
@@ -202,18 +262,24 @@ def test_knockout_stage_on_planted_network(tmp_path):
         torch.save(state, models[-1])
         traces.append(tmp_path / f"seed{s}.npz")
         save_npz(traces[-1], **tr)
+    return models, traces, trace
+
+
+def test_knockout_stage_on_planted_network(tmp_path):
+    from rnninfo.stages import knockout as stage
+    from rnninfo.stages import knockout_summary
+
+    seeds = [0, 1]
+    models, traces, _ = _planted_files(tmp_path, seeds)
     cond = ["--task", "memory", "--arch", "RNN", "--delay", "random", "--seeds", "0", "1"]
-    relay_stage.main(cond + ["--traces", *map(str, traces), "--greedy", str(tmp_path / "greedy.tsv"),
-                             "--shares", str(tmp_path / "shares.tsv"), "--exhaustive", str(tmp_path / "exh.tsv"),
-                             "--params", '{"exhaustive": false}'])
-    args = cond + ["--models", *map(str, models), "--traces", *map(str, traces),
-                   "--greedy", str(tmp_path / "greedy.tsv"), "--params", '{"random_draws": 3}']
+    args = cond + ["--models", *map(str, models), "--traces", *map(str, traces), "--params", '{"random_draws": 3}']
     stage.main(args + ["--out", str(tmp_path / "ko.tsv")])
     stage.main(args + ["--out", str(tmp_path / "ko2.tsv")])
     assert (tmp_path / "ko.tsv").read_bytes() == (tmp_path / "ko2.tsv").read_bytes()  # seeded: same bytes
 
     df = read_tsv(tmp_path / "ko.tsv")
     assert set(df["t_knockout"]) == {n_info_steps("memory") - 1}
+    assert set(df["n_estimate"]) == {100} and set(df["n_evaluate"]) == {100}
     n_sets = 1 + 3 * 4 + 3 * 4  # baseline, relay sets (3 concepts x 4 sizes), random sets (3 draws x 4 sizes)
     assert len(df) == len(seeds) * n_sets * 3
     one = df[(df["kind"] == "relay") & (df["size"] == 1)]
@@ -228,16 +294,48 @@ def test_knockout_stage_on_planted_network(tmp_path):
     knockout_summary.main(["--inputs", str(tmp_path / "ko.tsv"), "--summary", str(tmp_path / "sum.tsv"),
                            "--margins", str(tmp_path / "marg.tsv")])
     marg = read_tsv(tmp_path / "marg.tsv")
-    top1 = marg[(marg["target_name"] == "all") & (marg["sizes"] == "1")].set_index("margin")["mean"]
-    assert top1["vs_other"] > 0.4
-    assert top1["vs_random"] > 0.2
+    top1 = marg[(marg["target_name"] == "all") & (marg["sizes"] == "1")].set_index("margin")
+    assert top1.loc["vs_other", "mean"] > 0.4
+    assert top1.loc["vs_random", "mean"] > 0.2
+    assert {"t", "p"} <= set(marg.columns)  # paired test over seeds beside the CI
 
 
-def test_knockout_stage_rejects_a_missing_time_point(tmp_path):
+def test_knockout_stage_orders_from_one_half_accuracy_from_the_other(tmp_path):
+    """Split halves: relay orders come only from the estimation half, accuracy only from the evaluation half."""
+    from rnninfo.stages import knockout as stage
+    from rnninfo.traces import split_halves
+
+    seed, n = 0, 200
+    models, traces, trace = _planted_files(tmp_path, [seed], n_test=n)
+    est, ev = split_halves(n, seed, 2024)
+    assert len(np.intersect1d(est, ev)) == 0 and len(est) == len(ev) == n // 2
+    tr = dict(trace[0])
+    # Estimation half: the states of units 0, 1, 2 are rotated, so orders taken from it name unit (c + 1) % 3 for
+    # concept c, and its inputs are blanked, so any of its samples in the accuracy would answer 0 (wrong).
+    hidden = tr["hidden"].copy()
+    hidden[est] = hidden[est][:, :, [2, 0, 1, 3]]
+    x = tr["x"].copy()
+    x[est] = 0.0
+    # Evaluation half: states scrambled across samples, so orders taken from it would be arbitrary.
+    hidden[ev] = hidden[ev][np.random.default_rng(0).permutation(len(ev))]
+    tr.update(hidden=hidden, x=x)
+    save_npz(traces[0], **tr)
+    stage.main(["--task", "memory", "--arch", "RNN", "--delay", "random", "--seeds", str(seed),
+                "--models", str(models[0]), "--traces", str(traces[0]), "--params", '{"random_draws": 1}',
+                "--out", str(tmp_path / "ko.tsv")])
+    df = read_tsv(tmp_path / "ko.tsv")
+    base = df[df["kind"] == "baseline"]
+    np.testing.assert_array_equal(base["accuracy"], 1.0)  # blanked estimation samples never scored
+    one = df[(df["kind"] == "relay") & (df["size"] == 1)]
+    for c in range(3):
+        assert set(one.loc[one["target"] == c, "nodes"].astype(str)) == {str((c + 1) % 3)}
+    assert set(df["n_estimate"]) == {len(est)} and set(df["n_evaluate"]) == {len(ev)}
+
+
+def test_knockout_stage_rejects_bad_parameters():
     from rnninfo.stages import knockout as stage
 
-    pd.DataFrame(
-        dict(seed=[0] * 4, concept=[0] * 4, t=[0] * 4, rank=range(4), node=range(4))
-    ).to_csv(tmp_path / "greedy.tsv", sep="\t", index=False)
-    with pytest.raises(SystemExit, match="no greedy order"):
-        stage.greedy_orders(read_tsv(tmp_path / "greedy.tsv"), 0, 9, 4, "greedy.tsv")
+    with pytest.raises(SystemExit, match="lstm_state"):
+        stage.knockout_params({"lstm_state": "cell"})
+    with pytest.raises(SystemExit, match="unknown"):
+        stage.knockout_params({"greedy": "x"})

@@ -17,11 +17,20 @@ top-``s`` relay nodes of ``c``: the last ``s`` nodes the greedy algorithm
 removed (`top_relay_set`). The control is random sets of the same size drawn
 with an explicit ``numpy`` generator (`random_sets`).
 
-**How.** Every set of every seed runs in one batched forward pass of an
-`rnninfo.models.Ensemble`: the test samples are repeated once per set along
-the batch axis and each copy gets its own 0/1 ``keep`` mask
-(`knockout_accuracy`). Passes are split into chunks of at most ``max_rows``
-sample rows to bound memory. The model is never copied or edited.
+**How.** Every set of every seed runs in one batched pass of an
+`rnninfo.models.Ensemble` (`knockout_accuracy`): steps 0..t run once per
+sample; then every (set, sample) pair continues from the masked state after
+step t, sets x samples along the batch axis, each row with its own 0/1
+``keep`` mask, each sample stopping at its own readout step. A set that comes
+up twice for a seed (every size-N set is the whole layer) runs once. Passes
+are split into chunks of at most ``max_rows`` rows to bound memory (and to
+stay in cache). The model is never copied or edited. The result equals
+running one set at a time (`knockout_accuracy_one_by_one`, the reference).
+
+**LSTM.** ``lstm_state="hidden+cell"`` sets both the hidden and the cell
+state of the knocked-out nodes to 0; ``"hidden"`` only the hidden state (the
+paper speaks of hidden nodes), so the cell state carries on and the node's
+output recovers at the next step as far as its cell state allows.
 
 Only the numpy helpers are needed without torch; torch is imported where it
 is used, so a stage that only summarises tables does not pay for it.
@@ -38,9 +47,13 @@ __all__ = [
     "knockout_time",
     "top_relay_set",
     "random_sets",
+    "relay_orders",
     "keep_mask",
     "knockout_accuracy",
+    "knockout_accuracy_one_by_one",
+    "LSTM_STATES",
     "mean_ci",
+    "paired_t",
     "summarise",
     "margins",
 ]
@@ -65,6 +78,27 @@ def top_relay_set(order: Sequence[int], size: int) -> tuple[int, ...]:
     if not 0 <= size <= len(order):
         raise ValueError(f"top_relay_set: size must be 0..{len(order)}, got {size}")
     return tuple(sorted(order[len(order) - size :]))
+
+
+def relay_orders(states, x_in, x_out, method: str = "median", atol: float = 1e-6):
+    """Greedy relay order of every concept from states at one step: (orders, infos), one list per concept.
+
+    states: (n, N) node values of the samples the order is estimated on; x_in,
+    x_out: (n, C) binary labels and answers. Nodes are binarised with
+    `rnninfo.relay.binarize` (a node whose range is at most ``atol`` is all
+    zeros) and ordered with `rnninfo.relay.greedy_order` (least relaying
+    first); ``infos[c][k]`` is I_R of the N - k nodes left before ``orders[c][k]``
+    leaves.
+    """
+    from rnninfo import relay
+
+    bits = relay.binarize(np.asarray(states, dtype=np.float64), method, constant="zero", atol=float(atol))
+    x_in = np.asarray(x_in, dtype=np.uint8)
+    x_out = np.asarray(x_out, dtype=np.uint8)
+    if x_in.shape != x_out.shape or x_in.ndim != 2 or x_in.shape[0] != bits.shape[0]:
+        raise ValueError(f"relay_orders: x_in {x_in.shape} and x_out {x_out.shape} must both be ({bits.shape[0]}, C)")
+    found = [relay.greedy_order(bits, x_in[:, c], x_out[:, c]) for c in range(x_in.shape[1])]
+    return [list(o) for o, _ in found], [list(i) for _, i in found]
 
 
 def random_sets(n_nodes: int, sizes: Sequence[int], n_draws: int, rng: np.random.Generator) -> list[tuple[int, ...]]:
@@ -97,20 +131,124 @@ def keep_mask(sets: Sequence[Sequence[int]], n_nodes: int) -> np.ndarray:
     return keep
 
 
-def knockout_accuracy(ensemble, x, y, t_end, t: int, keep, max_rows: int = 50_000) -> np.ndarray:
+LSTM_STATES = ("hidden", "hidden+cell")
+
+
+def knockout_accuracy(
+    ensemble, x, y, t_end, t: int, keep, max_rows: int = 50_000, lstm_state: str = "hidden+cell"
+) -> np.ndarray:
     """Per-concept accuracy of every seed under every knockout set: (S, K, 3) float64.
 
     ensemble: `rnninfo.models.Ensemble` of S networks.
     x: (S, n, T, d) test inputs per seed (or (n, T, d) shared); y: (S, n, 3)
         (or (n, 3)) targets +-1; t_end: (S, n) (or (n,)) readout steps.
-    t: knockout step (state after step t is multiplied by the mask).
+    t: knockout step (the state after step t is multiplied by the mask).
     keep: (S, K, H) or (K, H) 0/1 masks; an all-ones mask is the unperturbed net.
     max_rows: most sample rows (seeds x sets x samples) in one forward pass.
-    Steps after the last readout are not run (they cannot change an answer).
+    lstm_state: for an LSTM, "hidden+cell" masks both states, "hidden" only
+        the hidden state (the cell state carries on); other archs have no cell.
+
+    Steps 0..t are the same for every set, so they run once (S x n rows). The
+    K sets (each distinct set once) then continue from the masked state after step t in one batched
+    pass (S x K x n rows, in chunks of at most ``max_rows``), one step at a
+    time, and a sample stops at its own readout: samples are sorted by readout
+    step (latest first) and laid out sample-major, so the rows still running
+    are a prefix of the batch. Each row runs exactly the steps t+1 .. t_end it
+    needs; steps after a readout cannot change that answer.
+    """
+    import torch
+
+    if lstm_state not in LSTM_STATES:
+        raise ValueError(f"knockout_accuracy: lstm_state must be one of {LSTM_STATES}, got {lstm_state!r}")
+    S, H = ensemble.n_seeds, ensemble.hidden_size
+    x, y, t_end, keep = _seed_tensors(ensemble, x, y, t_end, keep, t)
+    n, d = x.shape[1], x.shape[3]
+    keep, repeat = _distinct_masks(keep.numpy())  # a set drawn twice (e.g. every node) runs once
+    keep = torch.from_numpy(keep)  # (S, K', H)
+    K = keep.shape[1]
+    late_first = torch.argsort(t_end, dim=1, descending=True, stable=True)  # (S, n)
+    x = x.gather(1, late_first[:, :, None, None].expand_as(x))
+    y = y.gather(1, late_first[:, :, None].expand_as(y))
+    t_end = t_end.gather(1, late_first)  # (S, n), non-increasing along samples
+    last = int(t_end.max())
+    running = {j: int((t_end >= j).sum(dim=1).max()) for j in range(t + 1, last + 1)}  # samples still running
+    chunk = max(1, int(max_rows) // max(1, S * n))
+    out = np.empty((S, K, 3), dtype=np.float64)
+    with torch.no_grad():
+        pre = ensemble(x[:, :, : t + 1])
+        h_t = pre["hidden"][:, :, t]  # (S, n, H): the state after step t
+        c_t = pre["cell"][:, :, t] if "cell" in pre else None  # (S, n, H) for LSTM
+        for k0 in range(0, K, chunk):
+            k = min(chunk, K - k0)
+            mask = keep[:, None, k0 : k0 + k, :]  # (S, 1, k, H)
+            h = (h_t.unsqueeze(2) * mask).reshape(S, n * k, H)  # row i * k + v: sample i under set v
+            c = None
+            if c_t is not None:
+                c = c_t.unsqueeze(2) * mask if lstm_state == "hidden+cell" else c_t.unsqueeze(2).expand(S, n, k, H)
+                c = c.reshape(S, n * k, H)
+            correct = torch.zeros(S, n, k, 3, dtype=torch.bool)
+            for j, m in running.items():
+                xj = x[:, :m, j : j + 1].unsqueeze(2).expand(S, m, k, 1, d).reshape(S, m * k, 1, d)
+                step = ensemble(xj, state=(h[:, : m * k], None if c is None else c[:, : m * k]))
+                h = step["hidden"][:, :, 0]  # (S, m*k, H)
+                c = step["cell"][:, :, 0] if c is not None else None
+                answer = step["outputs"][:, :, 0].reshape(S, m, k, 3)
+                now = (t_end[:, :m] == j)[:, :, None, None]  # (S, m, 1, 1): samples read out at step j
+                correct[:, :m] |= now & (torch.sign(answer) == y[:, :m, None, :])
+            out[:, k0 : k0 + k] = correct.sum(dim=1).double().numpy() / n  # exact fractions
+    return np.take_along_axis(out, repeat[:, :, None], axis=1)  # (S, K, 3)
+
+
+def _distinct_masks(keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each seed's distinct masks, padded with all-ones to a common count: (S, K', H), and (S, K) positions."""
+    S, K, H = keep.shape
+    distinct, repeat = [], np.empty((S, K), dtype=np.int64)
+    for s in range(S):
+        u, inverse = np.unique(keep[s], axis=0, return_inverse=True)
+        distinct.append(u)
+        repeat[s] = inverse.reshape(-1)
+    width = max(len(u) for u in distinct)
+    padded = np.ones((S, width, H), dtype=keep.dtype)
+    for s, u in enumerate(distinct):
+        padded[s, : len(u)] = u
+    return padded, repeat
+
+
+def knockout_accuracy_one_by_one(ensemble, x, y, t_end, t: int, keep, lstm_state: str = "hidden+cell") -> np.ndarray:
+    """The same as `knockout_accuracy`, one set at a time and every step from 0 (reference and bench).
+
+    Each set runs the whole sequence through ``ensemble`` with the mask applied
+    after step t through the forward pass's own ``knockout`` hook (hidden and
+    cell), or, for ``lstm_state="hidden"``, by stopping after step t, masking
+    the hidden state only and continuing.
     """
     import torch
 
     from rnninfo.train import at_readout
+
+    if lstm_state not in LSTM_STATES:
+        raise ValueError(f"knockout_accuracy_one_by_one: lstm_state must be one of {LSTM_STATES}, got {lstm_state!r}")
+    S = ensemble.n_seeds
+    x, y, t_end, keep = _seed_tensors(ensemble, x, y, t_end, keep, t)
+    out = np.empty((S, keep.shape[1], 3), dtype=np.float64)
+    with torch.no_grad():
+        for k in range(keep.shape[1]):
+            mask = keep[:, k, None, :]  # (S, 1, H)
+            if ensemble.arch == "LSTM" and lstm_state == "hidden":
+                pre = ensemble(x[:, :, : t + 1])
+                state = (pre["hidden"][:, :, t] * mask, pre["cell"][:, :, t])
+                post = ensemble(x[:, :, t + 1 :], state=state)["outputs"]
+                outputs = torch.cat([pre["outputs"], post], dim=2)  # (S, n, T, 3)
+            else:
+                outputs = ensemble(x, knockout=(t, mask))["outputs"]
+            correct = torch.sign(at_readout(outputs, t_end)) == y
+            out[:, k] = correct.double().mean(dim=1).numpy()
+    return out
+
+
+def _seed_tensors(ensemble, x, y, t_end, keep, t: int):
+    """Inputs of `knockout_accuracy` as tensors with a leading seed axis, checked."""
+    import torch
 
     S, H = ensemble.n_seeds, ensemble.hidden_size
     x = torch.as_tensor(np.asarray(x, dtype=np.float32))
@@ -140,20 +278,7 @@ def knockout_accuracy(ensemble, x, y, t_end, t: int, keep, max_rows: int = 50_00
         raise ValueError(
             f"knockout_accuracy: some readouts (step {int(t_end.min())}) are not after the knockout step {t}"
         )
-    x = x[:, :, : int(t_end.max()) + 1]
-    K = keep.shape[1]
-    chunk = max(1, int(max_rows) // max(1, S * n))
-    out = np.empty((S, K, 3), dtype=np.float64)
-    with torch.no_grad():
-        for k0 in range(0, K, chunk):
-            k = min(chunk, K - k0)
-            xb = x.unsqueeze(1).expand(S, k, *x.shape[1:]).reshape(S, k * n, *x.shape[2:])
-            kb = keep[:, k0 : k0 + k, None, :].expand(S, k, n, H).reshape(S, k * n, H)
-            tb = t_end.unsqueeze(1).expand(S, k, n).reshape(S, k * n)
-            answers = at_readout(ensemble(xb, knockout=(t, kb))["outputs"], tb)  # (S, k*n, 3)
-            correct = torch.sign(answers.reshape(S, k, n, 3)) == y.unsqueeze(1)
-            out[:, k0 : k0 + k] = correct.sum(dim=2).double().numpy() / n  # exact fractions
-    return out
+    return x, y, t_end, keep
 
 
 def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
@@ -172,6 +297,23 @@ def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
         return m, float("nan"), float("nan")
     half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
     return m, m - half, m + half
+
+
+def paired_t(differences) -> tuple[float, float]:
+    """Paired t-test over networks: t statistic and two-sided p of mean(differences) = 0.
+
+    ``differences`` holds one paired difference per network (e.g. relay minus
+    random of the same seed); NaN values are dropped. Fewer than two values, or
+    no spread, give NaN.
+    """
+    from scipy import stats
+
+    v = np.asarray(differences, dtype=np.float64)
+    v = v[~np.isnan(v)]
+    if v.size < 2 or not np.ptp(v) > 0:
+        return float("nan"), float("nan")
+    res = stats.ttest_1samp(v, 0.0)
+    return float(res.statistic), float(res.pvalue)
 
 
 CONDITION = ["task", "arch", "delay"]
@@ -209,7 +351,8 @@ def margins(df: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
 
     Rows: every target (and "all" = mean over targets) and every size, plus
     sizes "1-<N-1>" = the mean over every size short of the whole layer (where
-    every set is the same). Mean and CI are over seeds.
+    every set is the same). Mean and CI are over seeds; ``t`` and ``p`` are the
+    paired t-test over seeds (relay vs other concepts, relay vs random sets).
     """
     per_seed = _per_seed(df)
     out = []
@@ -241,6 +384,7 @@ def margins(df: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
                 for gname, gs in groups:
                     per = v[:, tc][:, :, gs].mean(axis=(1, 2)) if gs else np.full(len(seeds), np.nan)
                     m, lo, hi = mean_ci(per, level)
-                    out.append(cond + (tname, gname, margin, int(np.isfinite(per).sum()), m, lo, hi))
-    cols = CONDITION + ["target_name", "sizes", "margin", "n_seeds", "mean", "ci_low", "ci_high"]
+                    t_stat, p = paired_t(per)
+                    out.append(cond + (tname, gname, margin, int(np.isfinite(per).sum()), m, lo, hi, t_stat, p))
+    cols = CONDITION + ["target_name", "sizes", "margin", "n_seeds", "mean", "ci_low", "ci_high", "t", "p"]
     return pd.DataFrame(out, columns=cols)

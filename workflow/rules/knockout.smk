@@ -1,6 +1,7 @@
 # Paper A: node knockouts (Figs. 4, 5). Per condition: knock out each concept's
-# top relay nodes (greedy order of the relay stage at the knockout step) and
-# random sets of the same size -> accuracy per concept. Then summary and margin
+# top relay nodes (greedy order at the knockout step, estimated on one half of
+# each network's test samples) and random sets of the same size -> accuracy per
+# concept on the other half. Then summary and margin
 # tables across conditions, and one figure per task.
 
 KNOCKOUT = config["knockout"]
@@ -25,14 +26,20 @@ rule knockout:
         traces=seed_files(
             f"{RESULTS}/traces/{{task}}/{{arch}}/{{delay}}/seed{{seed}}.npz"
         ),
-        greedy=f"{RESULTS}/relay/{{task}}/{{arch}}/{{delay}}/greedy.tsv",
-        code=code("knockout.py", "models.py", "train.py", "stages/knockout.py"),
+        code=code(
+            "knockout.py",
+            "relay.py",
+            "traces.py",
+            "models.py",
+            "train.py",
+            "stages/knockout.py",
+        ),
     output:
         f"{RESULTS}/knockout/{{task}}/{{arch}}/{{delay}}.tsv",
     log:
         f"{RESULTS}/logs/knockout/{{task}}/{{arch}}/{{delay}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/knockout/{{task}}/{{arch}}/{{delay}}.tsv",
+        f"{RESULTS}/benchmarks/knockout/{{task}}/{{arch}}/{{delay}}.tsv"
     conda:
         ENV
     threads: 1
@@ -47,12 +54,16 @@ rule knockout:
                 time=KNOCKOUT["time"],
                 random_draws=KNOCKOUT["random_draws"],
                 max_rows=KNOCKOUT["max_rows"],
+                lstm_state=KNOCKOUT["lstm_state"],
+                binarize=config["relay"]["binarize"],
+                state=config["relay"]["state"],
+                constant_atol=config["relay"]["constant_atol"],
             )
         ),
     shell:
         "python -m rnninfo.cli knockout --task {wildcards.task} --arch {wildcards.arch}"
         " --delay {wildcards.delay} --seeds {params.seeds} --models {input.models}"
-        " --traces {input.traces} --greedy {input.greedy} --out {output}"
+        " --traces {input.traces} --out {output}"
         " --params {params.json:q} > {log} 2>&1"
 
 
@@ -66,7 +77,7 @@ rule knockout_summary:
     log:
         f"{RESULTS}/logs/knockout_summary.log",
     benchmark:
-        f"{RESULTS}/benchmarks/knockout_summary.tsv",
+        f"{RESULTS}/benchmarks/knockout_summary.tsv"
     conda:
         ENV
     threads: 1
@@ -88,12 +99,12 @@ rule knockout_figure:
         report(
             f"{RESULTS}/figures/fig{{fignum}}_knockout_{{task}}.png",
             caption="../report/knockout_fig.rst",
-            category="Paper A: knockouts",
+            category="Paper A - knockouts",
         ),
     log:
         f"{RESULTS}/logs/knockout_figure/fig{{fignum}}_{{task}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/knockout_figure/fig{{fignum}}_{{task}}.tsv",
+        f"{RESULTS}/benchmarks/knockout_figure/fig{{fignum}}_{{task}}.tsv"
     wildcard_constraints:
         fignum="4|5",
     conda:

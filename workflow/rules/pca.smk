@@ -1,6 +1,8 @@
-# Paper A: PCA of hidden states, nodes removed in relay order vs random order
-# (Figs. 12, 13). One condition (config `pca`), every seed scored; figures of
-# one network and of all seeds.
+# Paper A: PCA of hidden states at one step, nodes removed in relay order vs
+# supervised vs random order (Figs. 12, 13). One condition (config `pca`):
+# one job per seed (orders from one half of its test samples, scores on the
+# other), a summary with CIs and paired tests over seeds; figures of one
+# network and of all seeds.
 
 PCA = config["pca"]
 
@@ -21,31 +23,30 @@ PCA_PICK = dict(
 )
 PCA_DIR = f"{RESULTS}/pca/{{task}}/{{arch}}/{{delay}}"
 PCA_PICK_DIR = PCA_DIR.format(**PCA_PICK)
-PCA_STAGE_KEYS = ("time", "random_orders", "components", "standardize", "panels", "ci")
+PCA_STAGE_KEYS = ("time", "random_orders", "components", "standardize", "panels")
 
 
+# One job per network, so the seeds of the condition run side by side.
 rule pca:
     input:
-        traces=seed_files(
-            f"{RESULTS}/traces/{{task}}/{{arch}}/{{delay}}/seed{{seed}}.npz"
-        ),
-        code=code("pca.py", "relay.py", "knockout.py", "stages/pca.py"),
+        trace=f"{RESULTS}/traces/{{task}}/{{arch}}/{{delay}}/seed{{seed}}.npz",
+        code=code("pca.py", "relay.py", "knockout.py", "traces.py", "stages/pca.py"),
     output:
-        scores=f"{PCA_DIR}/scores.tsv",
-        summary=f"{PCA_DIR}/summary.tsv",
-        projection=f"{PCA_DIR}/projection.tsv",
+        scores=f"{PCA_DIR}/seed{{seed}}.scores.tsv",
+        projection=f"{PCA_DIR}/seed{{seed}}.projection.tsv",
     log:
-        f"{RESULTS}/logs/pca/{{task}}/{{arch}}/{{delay}}.log",
+        f"{RESULTS}/logs/pca/{{task}}/{{arch}}/{{delay}}/seed{{seed}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/pca/{{task}}/{{arch}}/{{delay}}.tsv",
+        f"{RESULTS}/benchmarks/pca/{{task}}/{{arch}}/{{delay}}/seed{{seed}}.tsv"
+    wildcard_constraints:
+        seed=r"\d+",
     conda:
         ENV
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=60,
+        mem_mb=1000,
+        runtime=10,
     params:
-        seeds=" ".join(map(str, SEEDS)),
         json=as_json(
             dict(
                 {k: PCA[k] for k in PCA_STAGE_KEYS},
@@ -58,14 +59,39 @@ rule pca:
         ),
     shell:
         "python -m rnninfo.cli pca --task {wildcards.task} --arch {wildcards.arch}"
-        " --delay {wildcards.delay} --seeds {params.seeds} --traces {input.traces}"
-        " --scores {output.scores} --summary {output.summary} --projection {output.projection}"
+        " --delay {wildcards.delay} --seed {wildcards.seed} --trace {input.trace}"
+        " --scores {output.scores} --projection {output.projection}"
         " --params {params.json:q} > {log} 2>&1"
+
+
+rule pca_summary:
+    input:
+        scores=seed_files(f"{PCA_DIR}/seed{{seed}}.scores.tsv"),
+        code=code("pca.py", "knockout.py", "stages/pca_summary.py"),
+    output:
+        scores=f"{PCA_DIR}/scores.tsv",
+        summary=f"{PCA_DIR}/summary.tsv",
+        tests=f"{PCA_DIR}/tests.tsv",
+    log:
+        f"{RESULTS}/logs/pca_summary/{{task}}/{{arch}}/{{delay}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/pca_summary/{{task}}/{{arch}}/{{delay}}.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        json=as_json(dict(ci=PCA["ci"])),
+    shell:
+        "python -m rnninfo.cli pca_summary --inputs {input.scores} --scores {output.scores}"
+        " --summary {output.summary} --tests {output.tests} --params {params.json:q} > {log} 2>&1"
 
 
 rule pca_figures:
     input:
-        projection=f"{PCA_PICK_DIR}/projection.tsv",
+        projection=f"{PCA_PICK_DIR}/seed{PCA_PICK['seed']}.projection.tsv",
         scores=f"{PCA_PICK_DIR}/scores.tsv",
         summary=f"{PCA_PICK_DIR}/summary.tsv",
         code=code("pca.py", "stages/pca_figures.py"),
@@ -73,22 +99,22 @@ rule pca_figures:
         fig12=report(
             f"{RESULTS}/figures/fig12_pca.png",
             caption="../report/pca_fig12.rst",
-            category="Paper A: PCA",
+            category="Paper A - PCA",
         ),
         fig13=report(
             f"{RESULTS}/figures/fig13_pca_removal.png",
             caption="../report/pca_fig13.rst",
-            category="Paper A: PCA",
+            category="Paper A - PCA",
         ),
         fig13_all=report(
             f"{RESULTS}/figures/fig13_pca_removal_all_seeds.png",
             caption="../report/pca_fig13_all.rst",
-            category="Paper A: PCA",
+            category="Paper A - PCA",
         ),
     log:
         f"{RESULTS}/logs/pca_figures.log",
     benchmark:
-        f"{RESULTS}/benchmarks/pca_figures.tsv",
+        f"{RESULTS}/benchmarks/pca_figures.tsv"
     conda:
         ENV
     threads: 1
@@ -107,5 +133,5 @@ TARGETS += [
     f"{RESULTS}/figures/fig13_pca_removal_all_seeds.png",
     f"{PCA_PICK_DIR}/scores.tsv",
     f"{PCA_PICK_DIR}/summary.tsv",
-    f"{PCA_PICK_DIR}/projection.tsv",
+    f"{PCA_PICK_DIR}/tests.tsv",
 ]

@@ -5,7 +5,8 @@
             over seeds (random sets first averaged over draws per seed)
   margins   per condition and target: (drop of the targeted concept - mean
             drop of the others) and (targeted drop - random-set drop), per size
-            and averaged over sizes 1..N-1; mean and 95% CI over seeds
+            and averaged over sizes 1..N-1; mean and 95% CI over seeds, paired
+            t-test over seeds (t, p)
 """
 
 from __future__ import annotations

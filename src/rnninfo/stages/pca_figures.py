@@ -5,10 +5,11 @@
   fig13      the same network, one row per concept: PCA after removing 0, ...
              nodes in the concept's relay order (black/red: the concept's two
              classes), then silhouette, Davies-Bouldin and Calinski-Harabasz
-             against nodes removed, relay order (solid) vs the mean over
-             random orders (dotted); I_R of the nodes left in grey
-  fig13_all  the scores of every seed of the condition: relay vs random
-             order, mean and 95% CI over seeds
+             against nodes removed, relay order (solid), supervised order
+             (dashed) and the mean over random orders (dotted); I_R of the
+             nodes left in grey
+  fig13_all  the scores of every seed of the condition: relay, supervised and
+             random order, mean and 95% CI over seeds
 """
 
 from __future__ import annotations
@@ -79,10 +80,13 @@ def fig13(proj, scores) -> plt.Figure:
             ax.set_yticks([])
             ax.set_title(f"{name}: {k} removed", fontsize=8)
         rel = sc[(sc["concept"] == c) & (sc["order"] == "relay")].sort_values("n_removed")
+        sup = sc[(sc["concept"] == c) & (sc["order"] == "supervised")].sort_values("n_removed")
         ran = sc[(sc["concept"] == c) & (sc["order"] == "random")].groupby("n_removed")[list(METRICS)].mean()
         for m_i, metric in enumerate(METRICS):
             ax = axes[r, len(panels) + m_i]
             ax.plot(rel["n_removed"], rel[metric], color=METRIC_COLORS[metric], lw=1.5, label="relay order")
+            ax.plot(sup["n_removed"], sup[metric], color=METRIC_COLORS[metric], lw=1.2, ls="--",
+                    label="supervised order")
             ax.plot(ran.index, ran[metric], color=METRIC_COLORS[metric], lw=1.2, ls=":", label="random order")
             ax.set_title(METRIC_LABELS[metric], fontsize=7)
             ax.tick_params(labelsize=7)
@@ -109,7 +113,7 @@ def fig13_all(summary) -> plt.Figure:
     for r, (c, name) in enumerate(concepts):
         for m_i, metric in enumerate(METRICS):
             ax = axes[r, m_i]
-            for order, ls in (("relay", "-"), ("random", ":")):
+            for order, ls in (("relay", "-"), ("supervised", "--"), ("random", ":")):
                 d = summary[(summary["concept"] == c) & (summary["metric"] == metric) & (summary["order"] == order)]
                 d = d.sort_values("n_removed")
                 ax.plot(d["n_removed"], d["mean"], color=METRIC_COLORS[metric], ls=ls, lw=1.5, label=f"{order} order")
