@@ -1,13 +1,22 @@
-"""Exhaustive relay search: one bincount + subset transform vs a plain np.unique plug-in.
+"""Relay search costs.
 
     python bench/relay.py                       # synthetic 12-node states, 1000 samples
     python bench/relay.py --trace results/traces/memory/LSTM/random/seed0.npz
+    python bench/relay.py --stage               # + the relay stage per condition, before / after
+    python bench/relay.py --stage-traces results/traces/memory/GRU/5/seed*.npz   # on real traces
 
-Both paths compute I3(S) for all 2^N node sets S of the same binarised states
-(one network, one concept, one time point); the script checks that they agree,
-prints the time per table of each, their ratio, and projects the paper-scale
-workload (720 networks x 3 concepts x 15 time points) for both. Times are on
-this machine, in one process; compare the ratio, not the seconds.
+1. Exhaustive table: one bincount + subset transform vs a plain np.unique
+   plug-in; both compute I3(S) for all 2^N node sets S of the same binarised
+   states (one network, one concept, one time point); the script checks that
+   they agree, prints the time per table of each and their ratio.
+2. The permutation null (`relay.relay_null`, 200 permutations + the share
+   null's greedy runs) beside one exhaustive table and one greedy search: the
+   null's cost ratio.
+3. ``--stage``: the relay stage on one paper-scale condition (20 seeds,
+   n = 1000, 12 nodes, memory task, T = 19 traced steps) as it was (exhaustive
+   table at every step, no null) and as it is (greedy everywhere, exhaustive at
+   the configured steps, nulls and split-half ceilings): CPU seconds per condition.
+Times are on this machine, in one process; compare the ratios, not the seconds.
 """
 
 from __future__ import annotations
@@ -67,10 +76,11 @@ def from_trace(path, t=None):
 
 
 def clock(fn, reps):
-    t0 = time.perf_counter()
+    """CPU seconds per call (process time: steadier than wall time on a shared machine)."""
+    t0 = time.process_time()
     for _ in range(reps):
         result = fn()
-    return (time.perf_counter() - t0) / reps, result
+    return (time.process_time() - t0) / reps, result
 
 
 def main():
@@ -79,6 +89,9 @@ def main():
     ap.add_argument("--t", type=int, help="time step of the trace (default n_info)")
     ap.add_argument("--reps", type=int, default=20, help="fast-path repetitions per table")
     ap.add_argument("--plain-reps", type=int, default=1, help="plain-path repetitions per table")
+    ap.add_argument("--stage", action="store_true", help="also time the relay stage on one paper-scale condition")
+    ap.add_argument("--seeds", type=int, default=20, help="seeds of that condition")
+    ap.add_argument("--stage-traces", nargs="+", help="time the stage on these traces (one condition) instead")
     args = ap.parse_args()
     cases = from_trace(args.trace, args.t) if args.trace else synthetic(np.random.default_rng(0))
     bits = cases[0][0]
@@ -102,6 +115,89 @@ def main():
     print(f"projected paper scale ({PAPER_TABLES} tables = 720 networks x 3 concepts x 15 steps, one core):")
     print(f"  fast  {tf * PAPER_TABLES / 60:8.1f} min")
     print(f"  plain {tp * PAPER_TABLES / 3600:8.1f} h")
+    null_costs(cases, args.reps)
+    if args.stage or args.stage_traces:
+        stage_costs(args.seeds, args.stage_traces)
+
+
+def null_costs(cases, reps):
+    """The null's cost beside one exhaustive table and one greedy search (same data)."""
+    t_null, t_null_i3, t_table, t_greedy = [], [], [], []
+    for b, xi, xo in cases:
+        perms = relay.permutations(len(xi), 200, 0)
+        t_null.append(clock(lambda: relay.relay_null(b, xi, xo, perms=perms, n_share_perm=2, warn=False), reps)[0])
+        t_null_i3.append(clock(lambda: relay.relay_null(b, xi, xo, perms=perms, n_share_perm=0, warn=False), reps)[0])
+        t_table.append(clock(lambda: relay.interaction_table(b, xi, xo), reps)[0])
+        t_greedy.append(clock(lambda: relay.greedy_order(b, xi, xo), reps)[0])
+    tn, tn3, tt, tg = (float(np.mean(v)) for v in (t_null, t_null_i3, t_table, t_greedy))
+    print("permutation null (200 permutations of I_R(all); 2 of them with greedy shares):")
+    print(f"  null incl. observed greedy + 2 share-null greedy runs {tn * 1e3:8.2f} ms")
+    print(f"  null of I_R(all) only (+ observed greedy)             {tn3 * 1e3:8.2f} ms")
+    print(f"  greedy search (observed)                              {tg * 1e3:8.2f} ms")
+    print(f"  exhaustive table                                      {tt * 1e3:8.2f} ms")
+    print(f"  ratio null / exhaustive table:                        {tn / tt:8.2f}x")
+    print(f"  ratio null / greedy search:                           {tn / tg:8.2f}x")
+
+
+def synthetic_trace(rng, n=1000, n_nodes=12, T=19, n_info=10, onsets=(3, 6, 9)):
+    """A memory-like trace: from each concept's onset on, the states mix the
+    concept bits shown so far (two nodes hold each concept, the others are
+    mixtures), with noise; the answer is the label with 2% errors."""
+    y = rng.choice([-1.0, 1.0], size=(n, 3))
+    mix = rng.normal(size=(3, n_nodes))
+    mix[:, :6] = 0.0
+    for c in range(3):
+        mix[c, 2 * c : 2 * c + 2] = 1.0
+    hidden = np.zeros((n, T, n_nodes))
+    for t in range(T):
+        shown = np.array([t >= o for o in onsets], dtype=float)
+        hidden[:, t] = np.tanh((y * shown) @ mix + 0.3 * rng.normal(size=(n, n_nodes)))
+    answer = np.where(rng.random((n, 3)) < 0.02, -y, y)
+    return dict(
+        states=hidden.astype(np.float32), state="hidden", y=y.astype(np.float32),
+        outputs=np.tile(answer[:, None, :], (1, T, 1)).astype(np.float32),
+        t_end=np.full(n, n_info + 5 - 1, dtype=np.int64), n_info=n_info, onsets=np.asarray(onsets),
+    )
+
+
+def stage_before(tr, params):
+    """The stage as it was: the exhaustive table at every step (training horizon), no null."""
+    states, y, out, t_end = tr["states"], tr["y"], tr["outputs"], tr["t_end"]
+    n = len(y)
+    x_in = (y > 0).astype(np.uint8)
+    x_out = (out[np.arange(n), t_end, :] > 0).astype(np.uint8)
+    for t in range(int(t_end.max()) + 1):
+        bits = relay.binarize(states[:, t, :].astype(np.float64), "median", constant="zero", atol=1e-6)
+        for c in range(3):
+            table = relay.interaction_table(bits, x_in[:, c], x_out[:, c])
+            order, info = relay.greedy_from_table(table)
+            relay.relay_shares(order, info)
+            relay.best_per_size(table)
+
+
+def stage_costs(n_seeds, paths=None):
+    from rnninfo.stages import relay as stage
+
+    rng = np.random.default_rng(1)
+    if paths:
+        traces = [stage.load_trace(p, "hidden") for p in paths]
+        n_seeds = len(traces)
+    else:
+        traces = [synthetic_trace(rng) for _ in range(n_seeds)]
+    params = stage.relay_params({"root_seed": 2024})
+    t0 = time.process_time()
+    for tr in traces:
+        stage_before(tr, params)
+    before = time.process_time() - t0
+    t0 = time.process_time()
+    for seed, tr in enumerate(traces):
+        stage.analyse_seed(tr, params, seed)
+    after = time.process_time() - t0
+    what = "trace files" if paths else "synthetic, n = 1000, 12 nodes, memory task"
+    print(f"relay stage, one condition ({n_seeds} seeds, {what}), CPU seconds:")
+    print(f"  before (exhaustive at every step, no null)                  {before:8.2f} s")
+    print(f"  after  (greedy + null + ceiling everywhere, exhaustive n_info) {after:8.2f} s")
+    print(f"  ratio before / after:                                       {before / after:8.2f}x")
 
 
 if __name__ == "__main__":

@@ -29,8 +29,11 @@ def _shares(kind: str, seed: int = 0, noise: float = 0.0) -> pd.DataFrame:
                 elif c == 0:
                     v[t % N_NODES] = 0.9
             v += noise * rng.random(N_NODES)
+            p = 0.001 if t >= ONSETS[c] and (kind == "stable" or c == 0) else 0.5  # I_R(all) significant?
             for node in range(N_NODES):
-                rows.append(("memory", "RNN", "random", seed, c, name, ONSETS[c], N_INFO, t, node, 0, v[node], 0))
+                rows.append(
+                    ("memory", "RNN", "random", seed, c, name, ONSETS[c], N_INFO, t, node, 0, v[node], 0, p, 0.05, 0)
+                )
     return pd.DataFrame(
         rows,
         columns=SHARE_COLUMNS,
@@ -68,21 +71,27 @@ def test_relaying_mask_and_counts():
 
 def test_stable_network_is_stable_and_moving_network_moves():
     shares = pd.concat([_shares("stable"), _shares("moving").assign(arch="GRU")], ignore_index=True)
-    tabs = dynamics.dynamics_tables(shares, relaying="kmeans", min_share=0.05)
+    tabs = dynamics.dynamics_tables(shares, relaying="kmeans", window_start=1, window_end=T - 1)
     corr, over = tabs["correlation"], tabs["overlap"]
     st = corr[corr.arch == "RNN"]
-    # pairs start at each concept's onset and run to the last step
-    assert sorted(st[st.concept == 2]["t"]) == list(range(3, T - 1))
-    assert (st["t_next"] == st["t"] + 1).all()
+    # pairs start one step after each concept's onset and run to the window's end
+    assert sorted(st[st.concept == 2]["t"]) == list(range(4, T - 1))
+    assert (st["t_next"] == st["t"] + 1).all() and (st["significant"] == 1).all()
     np.testing.assert_allclose(st["r"], 1.0, atol=1e-12)
     assert (over[over.arch == "RNN"]["jaccard"] == 1.0).all()
     mv_c = corr[(corr.arch == "GRU") & (corr.concept == 0)]
     np.testing.assert_allclose(mv_c["r"], -1 / (N_NODES - 1), atol=1e-12)
     mv_o = over[(over.arch == "GRU") & (over.concept == 0)]
     assert (mv_o["jaccard"] == 0.0).all() and (mv_o["n_relaying"] == 1).all()
-    # concepts the moving network never stores: constant vectors, r undefined, no relaying nodes
-    assert corr[(corr.arch == "GRU") & (corr.concept > 0)]["r"].isna().all()
+    # concepts the moving network never stores: r undefined, not significant, no relaying nodes
+    gone = corr[(corr.arch == "GRU") & (corr.concept > 0)]
+    assert gone["r"].isna().all() and (gone["significant"] == 0).all()
     assert over[(over.arch == "GRU") & (over.concept > 0)]["jaccard"].isna().all()
+    # per-network summary: means over the significant window pairs
+    summ = tabs["summary"].set_index(["arch", "concept"])
+    assert summ.loc[("RNN", 2), "n_pairs"] == T - 1 - 4 and summ.loc[("RNN", 2), "r"] == pytest.approx(1.0)
+    assert summ.loc[("GRU", 0), "r"] == pytest.approx(-1 / (N_NODES - 1))
+    assert summ.loc[("GRU", 1), "n_pairs"] == 0 and np.isnan(summ.loc[("GRU", 1), "r"])
     # counts at the matrix step (n_info by default)
     k = tabs["counts"][tabs["counts"].arch == "RNN"]
     assert (k["t"] == N_INFO).all()
@@ -95,17 +104,27 @@ def test_stable_network_is_stable_and_moving_network_moves():
     assert memb[(memb.arch == "RNN") & (memb.t == 5) & (memb.relaying == 1)]["node"].tolist() == [1, 3, 4, 5]
 
 
-def test_dynamics_options():
+def test_window_and_significance():
     shares = _shares("stable", noise=0.01)
-    tabs = dynamics.dynamics_tables(shares, start="complete", matrix_time=2)
-    assert tabs["correlation"]["t"].min() == N_INFO - 1
+    # default window end: n_info + 4, clamped to the analysed steps
+    lo, hi = dynamics.window_bounds(N_INFO, ONSETS, 1, None, T)
+    assert list(lo) == [2, 3, 4] and hi == min(N_INFO + 4, T - 1)
+    tabs = dynamics.dynamics_tables(shares, window_start=0, window_end=5, matrix_time=2)
+    corr = tabs["correlation"]
+    assert corr.groupby("concept")["t"].min().to_dict() == {0: 1, 1: 2, 2: 3}
+    assert corr["t_next"].max() == 5
     k = tabs["counts"]
     assert (k["t"] == 2).all()  # at step 2 only A (onset 1) and B (onset 2) are stored
     assert k[k.kind == "nodes_per_concept"].set_index("index")["count"].to_dict() == {0: 1, 1: 2, 2: 0}
     # a matrix step past the analysed steps is clamped to the last one
     assert (dynamics.dynamics_tables(shares, matrix_time=99)["counts"]["t"] == T - 1).all()
-    with pytest.raises(ValueError, match="start"):
-        dynamics.dynamics_tables(shares, start="end")
+    # not significant (p > alpha) or below the threshold: never relaying
+    quiet = shares.assign(p=0.5)
+    assert (dynamics.dynamics_tables(quiet)["membership"]["relaying"] == 0).all()
+    high = shares.assign(share_threshold=0.95)
+    assert (dynamics.dynamics_tables(high)["membership"]["relaying"] == 0).all()
+    # a fixed min_share replaces the null's threshold
+    assert dynamics.dynamics_tables(high, min_share=0.3)["membership"]["relaying"].sum() > 0
     with pytest.raises(ValueError, match="not complete"):
         dynamics.dynamics_tables(shares[shares.node != 2].iloc[1:])
 
@@ -114,14 +133,18 @@ def test_relay_dynamics_stage(tmp_path):
     from rnninfo.stages import relay_dynamics as stage
 
     write_tsv(_shares("stable"), tmp_path / "shares.tsv")
-    out = {k: tmp_path / f"{k}.tsv" for k in ("correlation", "overlap", "membership", "counts")}
-    argv = ["--shares", str(tmp_path / "shares.tsv")]
+    ceiling = _shares("stable").drop_duplicates(["seed", "concept", "t"])[["task", "arch", "delay", "seed", "concept", "concept_name", "onset", "t"]]
+    write_tsv(ceiling.assign(r_split=0.8), tmp_path / "ceiling.tsv")
+    out = {k: tmp_path / f"{k}.tsv" for k in ("correlation", "overlap", "membership", "counts", "summary")}
+    argv = ["--shares", str(tmp_path / "shares.tsv"), "--ceiling", str(tmp_path / "ceiling.tsv")]
     for k, p in out.items():
         argv += [f"--{k}", str(p)]
     argv += ["--params", '{"relaying": "threshold", "min_share": 0.3}']
     assert stage.main(argv) == 0
     over = read_tsv(out["overlap"])
     assert (over["jaccard"] == 1.0).all()
+    summ = read_tsv(out["summary"])
+    assert np.allclose(summ["r_split"], 0.8) and np.allclose(summ["r"], 1.0)
     assert over.groupby("concept")["n_relaying"].max().to_dict() == {0: 1, 1: 2, 2: 1}
     with pytest.raises(SystemExit, match="unknown parameter"):
         stage.main(argv[:-1] + ['{"relay": "kmeans"}'])
@@ -163,15 +186,24 @@ def test_relay_figures_end_to_end(tmp_path):
                 str(d / "shares.tsv"),
                 "--exhaustive",
                 str(d / "exhaustive.tsv"),
+                "--null",
+                str(d / "null.tsv"),
+                "--ceiling",
+                str(d / "ceiling.tsv"),
+                "--params",
+                '{"exhaustive_steps": "all", "null_perm": 50}',
             ]
         )
         relay_dynamics.main(
-            ["--shares", str(d / "shares.tsv")]
-            + sum(([f"--{k}", str(d / f"{k}.tsv")] for k in ("correlation", "overlap", "membership", "counts")), [])
+            ["--shares", str(d / "shares.tsv"), "--ceiling", str(d / "ceiling.tsv")]
+            + sum(
+                ([f"--{k}", str(d / f"{k}.tsv")] for k in ("correlation", "overlap", "membership", "counts", "summary")),
+                [],
+            )
         )
         dirs[arch] = d
     tables = {}
-    for kind in ("exhaustive", "correlation", "overlap", "counts"):
+    for kind in ("exhaustive", "correlation", "overlap", "counts", "summary", "null"):
         tables[kind] = tmp_path / f"relay_{kind}.tsv"
         write_tsv(pd.concat([read_tsv(dirs[a] / f"{kind}.tsv") for a in dirs]), tables[kind])
     figs = tmp_path / "figures"
@@ -180,14 +212,29 @@ def test_relay_figures_end_to_end(tmp_path):
         "fig3": ["--greedy", str(d / "greedy.tsv"), "--shares", str(d / "shares.tsv"), "--params", '{"seed": 1}'],
         "fig6": ["--shares", str(d / "shares.tsv")],
         "fig7": ["--shares", str(dirs["RNN"] / "shares.tsv"), str(d / "shares.tsv")],
-        "fig8": ["--table", str(tables["correlation"])],
-        "fig9": ["--table", str(tables["overlap"])],
+        "fig8": ["--table", str(tables["summary"]), "--tests", str(tmp_path / "tests.tsv")],
+        "fig9": ["--table", str(tables["summary"])],
         "counts": ["--table", str(tables["counts"]), "--task", "memory", "--delay", "random"],
         "greedy": ["--table", str(tables["exhaustive"]), "--summary", str(tmp_path / "summary.tsv")],
     }
     for name, args in calls.items():
         assert relay_figures.main([name, *args, "--out", str(figs / f"{name}.png")]) == 0
         assert (figs / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # CIs and paired tests: LSTM - RNN paired by seed equals the seed-wise differences
+    tests = read_tsv(tmp_path / "tests.tsv")
+    summ = read_tsv(tables["summary"])
+    net = summ.groupby(["arch", "seed"])["r"].mean().unstack("arch")
+    row = tests[(tests.kind == "paired") & (tests.metric == "r") & (tests.comparison == "LSTM - RNN")]
+    assert row["diff"].item() == pytest.approx((net["LSTM"] - net["RNN"]).mean(), abs=1e-8)
+    cond = tests[(tests.kind == "condition") & (tests.metric == "r") & (tests.arch == "RNN")]
+    assert cond["mean"].item() == pytest.approx(net["RNN"].mean(), abs=1e-8)
+    assert (cond["ci_low"] <= cond["mean"]).all() and (cond["mean"] <= cond["ci_high"]).all()
+    # onset table: concept A holds by construction (no input before its onset), B and C are tested
+    assert relay_figures.main(["onsets", "--table", str(tables["null"]), "--out", str(tmp_path / "onsets.tsv")]) == 0
+    ons = read_tsv(tmp_path / "onsets.tsv").set_index(["arch", "concept_name"])
+    assert ons.loc[("RNN", "A"), "basis"] == "by construction"
+    assert (ons.xs("B", level="concept_name")["basis"] == "test").all()
+    assert (ons["before_corrected"].abs() < 0.05).all() and (ons["at_corrected"] > 0.5).all()
     summary = read_tsv(tmp_path / "summary.tsv")
     ex = read_tsv(tables["exhaustive"])
     ex = ex[ex["t"] >= ex["onset"]]

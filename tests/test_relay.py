@@ -374,17 +374,24 @@ def _run_stage(tmp_path, traces, params="{}", seeds=None, task="memory", arch="G
         str(out / "shares.tsv"),
         "--exhaustive",
         str(out / "exhaustive.tsv"),
+        "--null",
+        str(out / "null.tsv"),
+        "--ceiling",
+        str(out / "ceiling.tsv"),
         "--params",
         params,
     ]
     assert stage.main(argv) == 0
-    return {k: read_tsv(out / f"{k}.tsv") for k in ("greedy", "shares", "exhaustive")}
+    return {k: read_tsv(out / f"{k}.tsv") for k in ("greedy", "shares", "exhaustive", "null", "ceiling")}
 
 
 def test_relay_stage_on_synthetic_traces(tmp_path):
-    tabs = _run_stage(tmp_path, [synthetic_trace(0), synthetic_trace(1)], seeds=[0, 7])
+    tabs = _run_stage(
+        tmp_path, [synthetic_trace(0), synthetic_trace(1)], seeds=[0, 7], params='{"exhaustive_steps": "all"}'
+    )
     g, s, e = tabs["greedy"], tabs["shares"], tabs["exhaustive"]
-    n_nodes, horizon = 8, 10 + 3  # training regime: steps 0 .. max(t_end)
+    # training regime: steps 0 .. max(t_end), extended to the window's end (n_info + 4)
+    n_nodes, horizon = 8, 10 + 5
     assert len(s) == 2 * 3 * horizon * n_nodes
     assert sorted(s["seed"].unique()) == [0, 7]
     assert sorted(s["t"].unique()) == list(range(horizon))
@@ -437,8 +444,11 @@ def test_relay_stage_options(tmp_path):
     a = s[(s.concept_name == "A") & (s.t == 12)]
     assert a.loc[a["share"].idxmax(), "node"] == 0  # the cell state, where A sits in node 0
     # training horizon of a random-delay regime ends at the longest delay (5)
-    tabs = _run_stage(tmp_path / "b", [tr], delay="random")
+    tabs = _run_stage(tmp_path / "b", [tr], delay="random", params='{"window_end": 3}')
     assert tabs["shares"]["t"].max() == 10 + 5 - 1
+    # by default the exhaustive search runs at step n_info only
+    e = _run_stage(tmp_path / "c", [tr], delay="random")["exhaustive"]
+    assert set(e["t"]) == {10} and len(e) == 3 * 8
 
 
 def test_relay_stage_rejects_bad_input(tmp_path):
@@ -469,6 +479,10 @@ def test_relay_stage_rejects_bad_input(tmp_path):
                 "s",
                 "--exhaustive",
                 "e",
+                "--null",
+                "n",
+                "--ceiling",
+                "c",
             ]
         )
     tr = synthetic_trace(3, n=200)
@@ -481,7 +495,7 @@ def test_relay_stage_same_bytes(tmp_path):
     tr = synthetic_trace(4, n=300)
     _run_stage(tmp_path / "a", [tr])
     _run_stage(tmp_path / "b", [tr])
-    for k in ("greedy", "shares", "exhaustive"):
+    for k in ("greedy", "shares", "exhaustive", "null", "ceiling"):
         assert (tmp_path / "a/relay" / f"{k}.tsv").read_bytes() == (tmp_path / "b/relay" / f"{k}.tsv").read_bytes()
 
 
@@ -512,9 +526,114 @@ def test_cli_entry_runs_the_stage(tmp_path):
         str(out / "s.tsv"),
         "--exhaustive",
         str(out / "e.tsv"),
+        "--null",
+        str(out / "n.tsv"),
+        "--ceiling",
+        str(out / "c.tsv"),
         "--params",
         '{"binarize":"median"}',
     ]
     subprocess.run(cmd, check=True, capture_output=True)
     s = pd.read_csv(out / "s.tsv", sep="\t")
     assert set(s["concept_name"]) == {"size", "direction", "brightness"}
+
+
+# --------------------------------------------------------------------------- null, bias, significance
+
+
+def test_null_of_independent_random_nodes():
+    """12 independent random nodes, n = 1000: the plug-in I_R(all) is large (bias),
+    the null-corrected value is near 0 and the p-value is not small."""
+    rng = np.random.default_rng(11)
+    bits = rng.integers(0, 2, (1000, 12))
+    xi = rng.integers(0, 2, 1000)
+    xo = np.where(rng.random(1000) < 0.05, 1 - xi, xi)
+    with pytest.warns(RuntimeWarning, match="mostly bias"):
+        res = relay.relay_null(bits, xi, xo, n_perm=200, seed=1, n_share_perm=5)
+    assert res.observed > 0.5  # the bias the null must remove
+    assert abs(res.corrected) < 0.05
+    assert res.p > 0.05 and res.biased
+    assert res.null.shape == (200,) and res.share_null.shape == (5, 12)
+    # every permuted greedy run hands out its I_R(all) as shares
+    assert res.occupancy > 0.8
+    # same seed, same null; p is add-one
+    again = relay.relay_null(bits, xi, xo, n_perm=200, seed=1, n_share_perm=5, warn=False)
+    np.testing.assert_array_equal(res.null, again.null)
+    assert res.p == (1 + np.sum(res.null >= res.observed - relay.TIE_TOL)) / 201
+    # the observed value is I_R of all nodes; the null values are I_R of permuted data
+    assert res.observed == pytest.approx(_i3_ref(bits, xi, xo, list(range(12))), abs=1e-12)
+    perm = relay.permutations(1000, 200, 1)
+    k = 7
+    want = _i3_ref(bits, (xi[perm[k]]), xo[perm[k]], list(range(12)))
+    assert res.null[k] == pytest.approx(want, abs=1e-12)
+
+
+def test_null_of_a_planted_relay_node():
+    rng = np.random.default_rng(12)
+    n = 1000
+    xi = rng.integers(0, 2, n)
+    bits = rng.integers(0, 2, (n, 6))
+    bits[:, 3] = np.where(rng.random(n) < 0.05, 1 - xi, xi)
+    xo = bits[:, 3].copy()
+    res = relay.relay_null(bits, xi, xo, n_perm=200, seed=0, n_share_perm=10, warn=False)
+    assert res.p <= 0.01
+    assert res.corrected > 0.5
+    # the observed greedy order (run in the null's batch) equals greedy_order
+    order, info = relay.greedy_order(bits, xi, xo)
+    assert list(res.order) == order and np.allclose(res.info, info, atol=1e-12)
+    assert order[-1] == 3
+    share = relay.relay_shares(order, info)
+    assert share[3] > res.share_q95  # the planted node's share clears the null threshold
+    assert (np.delete(share, 3) < 0.1).all()
+    assert not res.biased
+
+
+def test_batched_greedy_equals_the_table_search():
+    rng = np.random.default_rng(13)
+    for trial in range(12):
+        n, n_nodes = int(rng.integers(30, 300)), int(rng.integers(1, 9))
+        bits = (rng.random((n, n_nodes)) < rng.uniform(0.1, 0.9, n_nodes)).astype(np.uint8)
+        if trial % 3 == 0:
+            bits[:, -1] = bits[:, 0]  # exact ties
+        xi = rng.integers(0, 2, n)
+        xo = np.where(rng.random(n) < 0.2, 1 - xi, xi)
+        o1, i1 = relay.greedy_order(bits, xi, xo)
+        o2, i2 = relay.greedy_from_table(relay.interaction_table(bits, xi, xo))
+        assert o1 == o2
+        np.testing.assert_allclose(i1, i2, atol=1e-12, rtol=0)
+
+
+def test_null_rejects_bad_arguments():
+    bits = np.zeros((10, 2), dtype=np.uint8)
+    x = np.array([0, 1] * 5)
+    with pytest.raises(ValueError, match="n_share_perm"):
+        relay.relay_null(bits, x, x, n_perm=5, n_share_perm=6)
+    with pytest.raises(ValueError, match="perms"):
+        relay.relay_null(bits, x, x, perms=np.zeros((3, 9), dtype=int))
+
+
+def test_relay_stage_null_and_ceiling(tmp_path):
+    tabs = _run_stage(tmp_path, [synthetic_trace(0, n=1000), synthetic_trace(1, n=1000)], seeds=[0, 1])
+    null, s, ceil = tabs["null"], tabs["shares"], tabs["ceiling"]
+    onset = {"A": 3, "B": 6, "C": 9}
+    # before its onset nothing is significant beyond the 5% a null allows; after, everything is
+    null["onset_"] = null["concept_name"].map(onset)
+    before, after = null[null.t < null.onset_], null[null.t >= null.onset_]
+    assert (before["p"] <= 0.05).mean() <= 0.1
+    assert (after["p"] <= 0.01).all() and (after["corrected"] > 0.5).all()
+    np.testing.assert_allclose(null["corrected"], null["info_all"] - null["null_mean"], atol=1e-12)
+    assert (null["null_q95"] >= null["null_mean"] - 1e-12).all()
+    assert ((null["occupancy"] > 0) & (null["occupancy"] <= 1)).all()
+    # significant shares: the planted nodes after the onset, nothing before
+    sig = s[s.significant == 1]
+    assert (sig["t"] >= sig["concept_name"].map(onset)).all()
+    plant = {"A": {1}, "B": {4, 6}, "C": {7}}
+    planted = s.apply(lambda r: r["node"] in plant[r["concept_name"]], axis=1)
+    live = s["t"] >= s["concept_name"].map(onset)
+    assert (s.loc[planted & live, "significant"] == 1).all()
+    # other nodes: about the 5% false-positive rate of a 95th-percentile threshold
+    assert s.loc[~planted & live, "significant"].mean() < 0.1
+    # split-half ceiling: steps from onset + 1 to n_info + 4; planted nodes agree across halves
+    for name, grp in ceil.groupby("concept_name"):
+        assert grp["t"].min() == onset[name] + 1 and grp["t"].max() == 14
+    assert (ceil["r_split"] > 0.9).mean() > 0.8 and ceil["r_split"].median() > 0.98

@@ -73,11 +73,11 @@ def test_figure_code_edit_reruns_only_that_figure(ws, module, rule):
     "change, stage",
     [
         ({"train": {"lr": 0.02}}, "train"),
-        ({"relay": {"min_share": 0.1}}, "relay_dynamics"),
+        ({"relay": {"relaying": "threshold"}}, "relay_dynamics"),
         ({"weather": {"epochs": 30}}, "weather_train"),
         ({"weather": {"flow": {"thresholds": [0.05, 0.2]}}}, "weather_flow"),
     ],
-    ids=["train.lr", "relay.min_share", "weather.epochs", "weather.flow.thresholds"],
+    ids=["train.lr", "relay.relaying", "weather.epochs", "weather.flow.thresholds"],
 )
 def test_parameter_change_reruns_its_stage_and_descendants(ws, dag, tmp_path, change, stage):
     cfg = merged_config(TINY, change, tmp_path / "changed.yaml")

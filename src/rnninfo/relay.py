@@ -27,6 +27,8 @@ No Python loop runs over samples or cells.
 from __future__ import annotations
 
 import functools
+import warnings
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -43,6 +45,7 @@ __all__ = [
     "binarize",
     "relay_information",
     "greedy_order",
+    "greedy_orders",
     "exhaustive",
     "relay_shares",
     "interaction_table",
@@ -51,6 +54,11 @@ __all__ = [
     "best_per_size",
     "mask_nodes",
     "kmeans2_split",
+    "relay_null",
+    "relay_nulls",
+    "RelayNull",
+    "permutations",
+    "BIAS_WARN_FRACTION",
     "MAX_EXHAUSTIVE_NODES",
     "TIE_TOL",
 ]
@@ -290,20 +298,319 @@ def greedy_order(bits, x_in, x_out) -> tuple[list[int], list[float]]:
     `relay_shares`.
     """
     b, xi, xo = _check(bits, x_in, x_out)
-    d = _Direct(b, xi, xo)
-    n_nodes = b.shape[1]
-    total = d.i3(list(range(n_nodes)))
-    y0: list[int] = []
-    remaining = list(range(n_nodes))
-    order, info = [], []
-    for _ in range(n_nodes):
-        info.append(total - d.i3(y0))
-        values = [total - d.i3(sorted(y0 + [j])) for j in remaining]
-        j = _argmax_low(values, remaining)
-        order.append(j)
-        remaining.remove(j)
-        y0.append(j)
-    return order, [float(v) for v in info]
+    xx = ((xi.astype(np.int64) << 1) | xo)[None, :]
+    order, info = _greedy_batch(b, xx)
+    return [int(j) for j in order[0]], [float(v) for v in info[0]]
+
+
+# --------------------------------------------------------------------------- batched counting
+
+
+@functools.lru_cache(maxsize=4)
+def _clogc(n: int) -> np.ndarray:
+    """c * log2(c) for every count c = 0..n (0 for c = 0)."""
+    k = np.arange(n + 1, dtype=np.float64)
+    out = np.zeros(n + 1)
+    out[1:] = k[1:] * np.log2(k[1:])
+    return out
+
+
+def _i3_from_counts(counts: np.ndarray, n: int, mi_io: float) -> np.ndarray:
+    """I3(S) from joint counts (4 x-pairs (x_in, x_out) = 00, 01, 10, 11, ..., K states of S).
+
+    With F(A) = sum over cells of c log2 c, H(A) = log2 n - F(A)/n, so
+    I3 = H(S) - H(S,xin) - H(S,xout) + H(S,xin,xout) + I(xin; xout)
+       = (F(S,xin) + F(S,xout) - F(S) - F(S,xin,xout)) / n + I(xin; xout).
+    """
+    t = _clogc(n)
+    c0, c1, c2, c3 = counts
+    s01, s23 = c0 + c1, c2 + c3
+    f = t[s01]
+    f += t[s23]
+    f += t[c0 + c2]
+    f += t[c1 + c3]
+    f -= t[s01 + s23]
+    f -= t[counts].sum(axis=0)
+    return f.sum(axis=-1) / n + mi_io
+
+
+def _mi_io(xx: np.ndarray) -> float:
+    """I(x_in; x_out) in bits from pair codes xx = 2 x_in + x_out (n,)."""
+    return _entropy(xx >> 1) + _entropy(xx & 1) - _entropy(xx)
+
+
+def _state_codes(bits: np.ndarray) -> np.ndarray:
+    """Dense code 0..K-1 of each row's joint binary state (K distinct rows)."""
+    return np.unique(_codes(bits), return_inverse=True)[1].astype(np.int64).reshape(-1)
+
+
+def _joint_counts(s: np.ndarray, xx: np.ndarray, k: int) -> np.ndarray:
+    """Counts (4 x pairs, P, k) of (state s, x pair) per dataset; s (P, n) or (n,) codes < k, xx (P, n).
+
+    The x pair is the slowest axis, so each pair's counts are contiguous."""
+    p = xx.shape[0]
+    bins = xx * (p * k) + (np.arange(p, dtype=np.int64)[:, None] * k + s)
+    return np.bincount(bins.reshape(-1), minlength=4 * p * k).reshape(4, p, k)
+
+
+def _greedy_batch(bits: np.ndarray, xx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy orders of P datasets: (order (P, N), info (P, N)), as `greedy_order`.
+
+    ``bits``: states (n, N) shared by every dataset, or (P, n, N) one per
+    dataset; ``xx`` (P, n): each dataset's x pairs 2 x_in + x_out. Each step
+    counts, for every dataset and every node j still in R, the joint table of
+    (Y_0 + j, x pair) with one bincount: Y_0's state is kept as a dense code per
+    dataset (< K), so the candidate code 2 * code + bit_j stays < 2K.
+    """
+    p, n = xx.shape
+    shared = bits.ndim == 2
+    n_nodes = bits.shape[-1]
+    mi = _mi_rows(xx)  # (P,) I(x_in; x_out) of each dataset
+    if shared:
+        s_all = _state_codes(bits)
+        bt = bits.T.astype(np.int64)  # (N, n)
+    else:
+        s_all = _state_codes(bits.reshape(p * n, n_nodes)).reshape(p, n)
+        bt = bits.transpose(0, 2, 1).astype(np.int64)  # (P, N, n)
+    total = _i3_from_counts(_joint_counts(s_all, xx, int(s_all.max()) + 1), n, 0.0) + mi  # (P,)
+    y0 = np.zeros((p, n), dtype=np.int64)  # dense code of Y_0's state per dataset
+    k_codes = 1
+    remaining = np.tile(np.arange(n_nodes), (p, 1))  # (P, N - step), ascending per row
+    i3_y0 = np.zeros(p)
+    order = np.empty((p, n_nodes), dtype=np.int64)
+    info = np.empty((p, n_nodes))
+    rows = np.arange(p)
+    for step in range(n_nodes):
+        info[:, step] = total - i3_y0
+        m = remaining.shape[1]
+        node_bits = bt[remaining] if shared else bt[rows[:, None], remaining]  # (P, m, n)
+        cand = y0[:, None, :] * 2 + node_bits  # (P, m, n) codes < 2K
+        k2 = 2 * k_codes
+        bins = xx[:, None, :] * (p * m * k2) + (np.arange(p * m, dtype=np.int64).reshape(p, m, 1) * k2 + cand)
+        counts = np.bincount(bins.reshape(-1), minlength=4 * p * m * k2).reshape(4, p * m, k2)  # as _joint_counts
+        i3 = _i3_from_counts(counts, n, 0.0).reshape(p, m) + mi[:, None]  # (P, m)
+        values = total[:, None] - i3
+        pick = np.argmax(values >= values.max(axis=1, keepdims=True) - TIE_TOL, axis=1)  # lowest index of the ties
+        j = remaining[rows, pick]
+        order[:, step] = j
+        i3_y0 = i3[rows, pick]
+        code = cand[rows, pick]  # (P, n)
+        occupied = np.zeros((p, 2 * k_codes), dtype=bool)
+        occupied[rows[:, None], code] = True
+        rank = np.cumsum(occupied, axis=1) - 1
+        y0 = rank[rows[:, None], code]
+        k_codes = int(occupied.sum(axis=1).max())
+        keep = np.ones_like(remaining, dtype=bool)
+        keep[rows, pick] = False
+        remaining = remaining[keep].reshape(p, m - 1)
+    return order, info
+
+
+def greedy_orders(bits, x_in, x_out) -> tuple[np.ndarray, np.ndarray]:
+    """`greedy_order` of P datasets of one size at once (e.g. two split halves).
+
+    ``bits`` (P, n, N), ``x_in`` and ``x_out`` (P, n); returns order (P, N)
+    and info (P, N), row p equal to ``greedy_order(bits[p], x_in[p], x_out[p])``.
+    """
+    b = np.asarray(bits)
+    xi, xo = np.asarray(x_in), np.asarray(x_out)
+    if b.ndim != 3 or xi.shape != b.shape[:2] or xo.shape != b.shape[:2]:
+        raise ValueError(
+            f"greedy_orders: need bits (P, n, N) and x_in, x_out (P, n); got {b.shape}, {xi.shape}, {xo.shape}"
+        )
+    checked = [_check(b[k], xi[k], xo[k]) for k in range(len(b))]
+    bb = np.stack([c[0] for c in checked])
+    xx = np.stack([(c[1].astype(np.int64) << 1) | c[2] for c in checked])
+    return _greedy_batch(bb, xx)
+
+
+def _mi_rows(xx: np.ndarray) -> np.ndarray:
+    """I(x_in; x_out) of every row of ``xx`` (P, n)."""
+    p, n = xx.shape
+    c = np.bincount((np.arange(p)[:, None] * 4 + xx).reshape(-1), minlength=4 * p).reshape(p, 4)
+    t = _clogc(n)
+    f_i = t[c[:, 0] + c[:, 1]] + t[c[:, 2] + c[:, 3]]
+    f_o = t[c[:, 0] + c[:, 2]] + t[c[:, 1] + c[:, 3]]
+    f_io = t[c].sum(axis=1)
+    return (f_io - f_i - f_o) / n + np.log2(n)
+
+
+# --------------------------------------------------------------------------- permutation null
+
+BIAS_WARN_FRACTION = 0.1
+"""`relay_null` warns when the null's mean exceeds this fraction of I(X_in; X_out)."""
+
+
+@dataclass(frozen=True)
+class RelayNull:
+    """Permutation null of I_R(all nodes) for one (states, x_in, x_out).
+
+    ``observed``: I_R(all) = I3(Y_all); ``null`` (n_perm,): I_R(all) with the
+    state rows re-paired at random with the (x_in, x_out) pairs; ``p``: add-one
+    permutation p-value of observed >= null; ``corrected``: observed - mean(null);
+    ``share_null`` (n_share_perm, N): every node's greedy relay share under
+    the null (node j's column); ``share_q95``: the 95th percentile of all of
+    them (a per-node significance threshold); ``mi_io``: I(X_in; X_out), the
+    most any I_R can be; ``occupancy``: occupied cells of (Y_all, X_in, X_out)
+    per sample (near 1: every sample in its own cell, the estimate is mostly bias);
+    ``order``, ``info``: the observed greedy search (`greedy_order`), run in the
+    same batch as the permuted ones.
+    """
+
+    observed: float
+    null: np.ndarray
+    p: float
+    corrected: float
+    share_null: np.ndarray
+    share_q95: float
+    mi_io: float
+    occupancy: float
+    order: tuple[int, ...] = ()
+    info: tuple[float, ...] = ()
+
+    @property
+    def null_mean(self) -> float:
+        return float(self.null.mean()) if self.null.size else float("nan")
+
+    @property
+    def null_q95(self) -> float:
+        return float(np.quantile(self.null, 0.95)) if self.null.size else float("nan")
+
+    @property
+    def biased(self) -> bool:
+        """True when the null's mean exceeds `BIAS_WARN_FRACTION` of I(X_in; X_out)."""
+        return bool(self.null_mean > BIAS_WARN_FRACTION * self.mi_io)
+
+
+def permutations(n: int, n_perm: int, seed) -> np.ndarray:
+    """``n_perm`` random permutations of ``n`` sample rows, (n_perm, n), from ``seed`` only
+    (an int or a sequence of ints, as np.random.default_rng takes). Read-only, so that
+    `relay_nulls` may reuse the permuted pairs across calls."""
+    if int(n_perm) != n_perm or n_perm < 0:
+        raise ValueError(f"n_perm must be a non-negative integer, got {n_perm!r}")
+    rng = np.random.default_rng(seed)
+    out = np.argsort(rng.random((int(n_perm), int(n))), axis=1)
+    out.setflags(write=False)
+    return out
+
+
+def relay_null(
+    bits,
+    x_in,
+    x_out,
+    n_perm: int = 200,
+    seed: int = 0,
+    n_share_perm: int = 20,
+    perms: np.ndarray | None = None,
+    warn: bool = True,
+) -> RelayNull:
+    """Permutation null, p-value and bias correction of I_R(all nodes).
+
+    Each permutation re-pairs the state rows with the (x_in, x_out) pairs
+    (x_in and x_out stay together, so I(X_in; X_out) is kept and only the
+    states' link to them is broken). For I_R(all) = I3(Y_all) only the joint
+    counts of (Y_all, x pair) change: one bincount for all permutations. The
+    first ``n_share_perm`` permutations also run the full greedy search, for
+    the null of per-node shares. ``perms`` (n_perm, n) may pass permutations
+    in (`permutations`), e.g. one set shared by every step of a network; then
+    ``n_perm`` and ``seed`` are ignored. Warns (``warn``) when the null's mean
+    exceeds `BIAS_WARN_FRACTION` of I(X_in; X_out).
+    """
+    b, xi, xo = _check(bits, x_in, x_out)
+    result = relay_nulls(b, xi[:, None], xo[:, None], n_perm, seed, n_share_perm, perms)[0]
+    if warn and result.biased:
+        warnings.warn(
+            f"relay_null: the null's mean I_R ({result.null_mean:.3f} bits) exceeds "
+            f"{BIAS_WARN_FRACTION:.0%} of I(X_in; X_out) = {result.mi_io:.3f} bits: the plug-in estimate is "
+            f"mostly bias ({result.occupancy:.2f} occupied joint states per sample; "
+            "fewer nodes or more samples help)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return result
+
+
+_PAIRS_CACHE: dict = {}  # the last permuted (x_in, x_out) pairs (one network's, reused by its steps)
+
+
+def relay_nulls(
+    bits,
+    x_in,
+    x_out,
+    n_perm: int = 200,
+    seed: int = 0,
+    n_share_perm: int = 20,
+    perms: np.ndarray | None = None,
+) -> list[RelayNull]:
+    """`relay_null` of several concepts that share the states ``bits`` (n, N):
+    ``x_in``, ``x_out`` (n, C); one `RelayNull` per concept, computed in one
+    batch (the same permutations for every concept). Does not warn; see
+    `RelayNull.biased`.
+    """
+    b = _as_bits(bits, "bits", 2)
+    xi_all = np.asarray(x_in)
+    xo_all = np.asarray(x_out)
+    if xi_all.ndim != 2 or xo_all.shape != xi_all.shape:
+        raise ValueError(f"x_in and x_out must be (samples, concepts) of one shape, got {xi_all.shape}, {xo_all.shape}")
+    checked = [_check(b, xi_all[:, c], xo_all[:, c]) for c in range(xi_all.shape[1])]
+    n, n_nodes = b.shape
+    if perms is None:
+        perms = permutations(n, n_perm, seed)
+    perms = np.asarray(perms)
+    if perms.ndim != 2 or perms.shape[1] != n:
+        raise ValueError(f"perms must be (n_perm, {n}) permutations of the samples, got shape {perms.shape}")
+    if int(n_share_perm) != n_share_perm or not 0 <= n_share_perm <= len(perms):
+        raise ValueError(f"n_share_perm must be an integer in 0..{len(perms)} (n_perm), got {n_share_perm!r}")
+    n_c, n_p, n_s = len(checked), len(perms), int(n_share_perm)
+    xx = np.stack([(xi.astype(np.int64) << 1) | xo for _, xi, xo in checked])  # (C, n)
+    # permuted pairs (C, P, n): reused across calls when the same read-only perms and pairs
+    # come again (the stage: every step of one network), saving one large gather per step
+    key = (id(perms), perms.shape, xx.tobytes())
+    if perms.flags.writeable:
+        xxp = xx[:, perms]
+    else:
+        if _PAIRS_CACHE.get("key") != key:
+            _PAIRS_CACHE.update(key=key, xxp=xx[:, perms], perms=perms)  # holding perms keeps its id valid
+        xxp = _PAIRS_CACHE["xxp"]
+    mi = _mi_rows(xx)  # (C,)
+    s = _state_codes(b)
+    k = int(s.max()) + 1
+    obs_counts = _joint_counts(s, xx, k)  # (4, C, K)
+    observed = _i3_from_counts(obs_counts, n, 0.0) + mi  # (C,)
+    if n_p:
+        null = (_i3_from_counts(_joint_counts(s, xxp.reshape(n_c * n_p, n), k), n, 0.0).reshape(n_c, n_p)
+                + mi[:, None])
+    else:
+        null = np.zeros((n_c, 0))
+    # observed greedy and the share null's greedy searches, every concept in one batch
+    batch = np.concatenate([xx[:, None, :], xxp[:, :n_s]], axis=1).reshape(n_c * (1 + n_s), n)
+    order, info = _greedy_batch(b, batch)
+    order, info = order.reshape(n_c, 1 + n_s, n_nodes), info.reshape(n_c, 1 + n_s, n_nodes)
+    out = []
+    for c in range(n_c):
+        if n_s:
+            lost = info[c, 1:] - np.concatenate([info[c, 1:, 1:], np.zeros((n_s, 1))], axis=1)
+            share_null = np.empty_like(lost)
+            np.put_along_axis(share_null, order[c, 1:], lost, axis=1)
+            share_q95 = float(np.quantile(share_null, 0.95))
+        else:
+            share_null, share_q95 = np.zeros((0, n_nodes)), float("nan")
+        obs = float(observed[c])
+        out.append(
+            RelayNull(
+                observed=obs,
+                null=null[c],
+                p=float((1 + np.sum(null[c] >= obs - TIE_TOL)) / (1 + n_p)),
+                corrected=obs - (float(null[c].mean()) if n_p else 0.0),
+                share_null=share_null,
+                share_q95=share_q95,
+                mi_io=float(mi[c]),
+                occupancy=float((obs_counts[:, c] > 0).sum() / n),
+                order=tuple(int(j) for j in order[c, 0]),
+                info=tuple(float(v) for v in info[c, 0]),
+            )
+        )
+    return out
 
 
 def _argmax_low(values: Sequence[float], labels: Sequence[int]) -> int:
@@ -394,19 +701,22 @@ def _down(f: np.ndarray, lead: int, n_axes: int, forward: bool) -> np.ndarray:
     return f
 
 
-def _clogc_sums(counts: np.ndarray, n_low: int, clogc: np.ndarray) -> np.ndarray:
-    """Sum of c*log2(c) over the cells of (S), (S,xin), (S,xout), (S,xin,xout) for every
-    subset S of ``n_low`` nodes; ``counts`` is the flat (4 x-pairs, 2^n_low) table."""
+def _clogc_i3(counts: np.ndarray, n_low: int, clogc: np.ndarray) -> np.ndarray:
+    """F(S,xin) + F(S,xout) - F(S) - F(S,xin,xout) (F = sum of c log2 c over cells) for
+    every subset S of ``n_low`` nodes; ``counts`` is the flat (4 x-pairs, 2^n_low) table.
+
+    The sum over a subset's cells is linear, so the four terms are combined per
+    cell first and summed into subsets once (one "down" transform, not four).
+    """
     a = _up(counts, 4, n_low, forward=False).reshape(4, -1)
     c0, c1, c2, c3 = a  # x pairs (xin, xout) = 00, 01, 10, 11
     t = np.take
-    f = np.empty((4, a.shape[1]))
     s01, s23 = c0 + c1, c2 + c3
-    f[0] = t(clogc, s01 + s23)
-    f[1] = t(clogc, s01) + t(clogc, s23)
-    f[2] = t(clogc, c0 + c2) + t(clogc, c1 + c3)
-    f[3] = t(clogc, c0) + t(clogc, c1) + t(clogc, c2) + t(clogc, c3)
-    return _down(f.reshape(-1), 4, n_low, forward=True).reshape(4, -1)
+    f = t(clogc, s01) + t(clogc, s23) + t(clogc, c0 + c2) + t(clogc, c1 + c3)
+    f -= t(clogc, s01 + s23)
+    for c in (c0, c1, c2, c3):
+        f -= t(clogc, c)
+    return _down(f, 1, n_low, forward=True)
 
 
 def _interaction_table(b: np.ndarray, xi: np.ndarray, xo: np.ndarray) -> np.ndarray:
@@ -415,9 +725,10 @@ def _interaction_table(b: np.ndarray, xi: np.ndarray, xo: np.ndarray) -> np.ndar
     The joint counts of (nodes, x_in, x_out) come from one bincount of packed
     codes. An "up" transform turns the table into the marginal table of every
     node subset at once (3^N cells: each node 0, 1 or summed out); c*log2(c)
-    is looked up per cell; a "down" transform adds the cells of each subset.
-    Nodes beyond the first 12 are handled by looping over their 3^(N-12)
-    marginal states, which keeps memory at 3^12 cells.
+    is looked up per cell, the four entropy terms of I3 combined per cell; a
+    "down" transform adds the cells of each subset. Nodes beyond the first 12
+    are handled by looping over their 3^(N-12) marginal states, which keeps
+    memory at 3^12 cells.
     """
     n, n_nodes = b.shape
     n_low = min(n_nodes, _LOW_NODES)
@@ -429,25 +740,17 @@ def _interaction_table(b: np.ndarray, xi: np.ndarray, xo: np.ndarray) -> np.ndar
     high = full >> n_low
     code = (high << (n_low + 2)) | (xx << n_low) | low  # layout (high nodes, x pair, low nodes)
     counts = np.bincount(code, minlength=1 << (n_nodes + 2)).astype(dtype)
-
-    k = np.arange(n + 1, dtype=np.float64)
-    clogc = np.zeros(n + 1)
-    clogc[1:] = k[1:] * np.log2(k[1:])  # c*log2(c) for every count 0..n
+    clogc = _clogc(n)
 
     block = 4 << n_low
     if n_high == 0:
-        sums = _clogc_sums(counts, n_low, clogc)
+        sums = _clogc_i3(counts, n_low, clogc)
     else:
         marg = _up(counts, 1, n_high, forward=True).reshape(-1, block)  # (3^high, 4 * 2^low)
-        parts = np.stack([_clogc_sums(row, n_low, clogc) for row in marg])  # (3^high, 4, 2^low)
-        parts = _down(parts.reshape(-1), 1, n_high, forward=True).reshape(1 << n_high, 4, 1 << n_low)
-        sums = parts.transpose(1, 0, 2).reshape(4, -1)  # mask = high << n_low | low
+        parts = np.stack([_clogc_i3(row, n_low, clogc) for row in marg])  # (3^high, 2^low)
+        sums = _down(parts.reshape(-1), 1, n_high, forward=True)  # mask = high << n_low | low
 
-    h = np.log2(n) - sums / n  # H(S), H(S,xin), H(S,xout), H(S,xin,xout) for every mask S
-    h_i = _entropy(xi.astype(np.int64))
-    h_o = _entropy(xo.astype(np.int64))
-    h_io = _entropy(xx)
-    i3 = h[0] - h[1] - h[2] + h[3] + (h_i + h_o - h_io)
+    i3 = sums / n + _mi_io(xx)  # I3 = (F(S,xin) + F(S,xout) - F(S) - F(S,xin,xout)) / n + I(xin; xout)
     i3[0] = 0.0
     return i3
 

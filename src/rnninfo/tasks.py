@@ -8,7 +8,13 @@ concepts per sample, coded as targets of +-1.
   at its onset (one-based time points 4, 7, 10 for A, B, C), 0.0 elsewhere.
 - block: a 1-D camera of ``width`` pixels sees a block of size small/large and
   intensity dark/bright move one pixel per frame left or right for ``frames``
-  frames; targets are (size, direction, brightness).
+  frames; targets are (size, direction, brightness). The camera is a ring (a
+  block leaving one edge re-enters at the other) and the start is uniform over
+  all ``width`` positions, independent of the direction: every single frame
+  then has the same distribution for both directions (direction is at chance
+  from any one frame), while two consecutive frames show the shift (+1 or -1
+  pixel) and so determine it. Size and brightness show in every frame (onset
+  step 0), direction from the second frame on (onset step 1).
 
 ``delay`` is an int (fixed) or ``"random"``: each sequence draws its delay from
 1..5, sequences are zero-padded to the longest, and ``t_end`` gives each
@@ -69,12 +75,16 @@ def input_size(name: str, params: TaskParams | None = None) -> int:
 
 
 def concept_onsets(name: str, params: TaskParams | None = None) -> np.ndarray:
-    """Zero-based step at which each concept is first shown (block: all at step 0)."""
+    """Zero-based step at which each concept first becomes available.
+
+    memory: the step its sensor shows a deviation. block: size and brightness
+    at step 0 (any frame shows them), direction at step 1 (it needs two frames).
+    """
     params = params or TaskParams()
     _check_name(name)
     if name == "memory":
         return np.asarray(params.memory.onsets, dtype=np.int64) - 1
-    return np.zeros(3, dtype=np.int64)
+    return np.array([0, 1, 0], dtype=np.int64)
 
 
 def parse_delay(delay) -> int | str:
@@ -145,21 +155,19 @@ def _memory(n: int, rng: np.random.Generator, p: MemoryParams) -> tuple[np.ndarr
 
 
 def _block(n: int, rng: np.random.Generator, p: BlockParams) -> tuple[np.ndarray, np.ndarray]:
+    """Block frames on a ring camera; see the module docstring for why a ring."""
+    if p.frames < 2:
+        raise ValueError(f"block task: direction needs at least 2 frames, got frames={p.frames}")
+    if max(p.sizes) > p.width - 2:
+        # a block must leave at least 2 pixels dark, or a shift by +1 and by -1 look alike
+        raise ValueError(f"block task: width {p.width} too small for size {max(p.sizes)} (need width >= size + 2)")
     large, rightward, bright = (rng.integers(0, 2, size=n) for _ in range(3))
     size = np.where(large, p.sizes[1], p.sizes[0])
     step = np.where(rightward, 1, -1)
-    travel = p.frames - 1
-    # Left edge at frame 0 keeps the block inside the camera for every frame.
-    lo = np.where(rightward, 0, travel)
-    hi = np.where(rightward, p.width - size - travel, p.width - size)
-    if np.any(hi < lo):
-        raise ValueError(
-            f"block task: width {p.width} too small for size {max(p.sizes)} moving {travel} pixels"
-        )
-    start = lo + np.floor(rng.random(n) * (hi - lo + 1)).astype(int)
+    start = rng.integers(0, p.width, size=n)  # independent of the direction
     left = start[:, None] + step[:, None] * np.arange(p.frames)[None, :]  # (n, frames)
-    pixels = np.arange(p.width)[None, None, :]  # (1, 1, W)
-    on = (pixels >= left[:, :, None]) & (pixels < (left + size[:, None])[:, :, None])
+    offset = (np.arange(p.width)[None, None, :] - left[:, :, None]) % p.width  # (n, frames, W)
+    on = offset < size[:, None, None]  # pixel lies within the block, around the ring
     x = on * np.where(bright, p.intensities[1], p.intensities[0])[:, None, None]
     if p.noise > 0:
         x = x + rng.normal(0.0, p.noise, size=x.shape)

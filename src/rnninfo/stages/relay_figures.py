@@ -3,9 +3,12 @@ the greedy-vs-optimum summary. One subcommand per figure:
 
   fig3     I_R curve and per-node relay shares of two concepts, one network
   fig6     12 x 3 matrices over time and node x time maps, one network
-  fig7     node x time maps of one network per architecture
-  fig8     stability (Pearson r of share vectors at consecutive steps)
+  fig7     node x time maps of one network per architecture and training regime
+  fig8     stability (Pearson r of share vectors at consecutive steps in the
+           common window) beside the split-half noise ceiling; mean and 95% CI
+           over networks; also writes the table of CIs and paired tests
   fig9     overlap (Jaccard) of relaying node sets at consecutive steps
+  onsets   table: relay information before and at each concept's onset
   counts   concepts per node and nodes per concept (Fig. 10 memory, 11 block)
   greedy   how often greedy finds the optimal set, mean shortfall (table + figure)
 """
@@ -23,10 +26,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from rnninfo.dynamics import share_array  # noqa: E402
+from rnninfo.dynamics import eligible_cells, share_array  # noqa: E402
 from rnninfo.io import parse_json_arg, read_tsv, save_figure, write_tsv  # noqa: E402
 
 ARCH_COLORS = {"RNN": "black", "GRU": "tab:red", "LSTM": "tab:blue"}
+SHARE_CMAP = matplotlib.colormaps["Blues"].with_extremes(bad="0.8")  # NaN = not significant: grey
 CONCEPT_COLORS = ["tab:blue", "tab:orange", "tab:green"]
 
 
@@ -60,9 +64,16 @@ def _empty(ax, text="no data"):
     ax.set_axis_off()
 
 
-def _one_network(shares: pd.DataFrame, seed: int):
+def _one_network(shares: pd.DataFrame, seed: int, p: dict | None = None):
+    """(T, N, C) shares of one network; with ``p``, cells that are not significant
+    (`rnninfo.dynamics.eligible_cells`: p of I_R(all) and the share threshold) are NaN
+    (drawn in grey by `SHARE_CMAP`)."""
     net = shares[shares["seed"] == seed]
     arr, ts, nodes, concepts = share_array(net)
+    if p is not None:
+        keep = eligible_cells(net, p.get("min_share"), float(p.get("alpha", 0.05)))
+        mask = share_array(net.assign(share=keep.astype(float)))[0] > 0
+        arr = np.where(mask, arr, np.nan)
     names = net.drop_duplicates("concept").set_index("concept").loc[concepts, "concept_name"].tolist()
     onsets = net.drop_duplicates("concept").set_index("concept").loc[concepts, "onset"].astype(int).tolist()
     return arr, ts, nodes, names, onsets, int(net["n_info"].iloc[0])
@@ -130,16 +141,16 @@ def _onset_marks(ax, onsets, names, ts):
 
 
 def fig6(args, p) -> plt.Figure:
-    shares = _read(args.shares, {"seed", "concept", "concept_name", "t", "node", "share", "onset", "n_info"})
+    shares = _read(args.shares, SIG_COLUMNS)
     seed = _pick_seed(shares, p.get("seed"), args.shares)
-    arr, ts, nodes, names, onsets, _ = _one_network(shares, seed)
-    vmax = max(1.0, float(arr.max()))
+    arr, ts, nodes, names, onsets, _ = _one_network(shares, seed, p)
+    vmax = max(1.0, float(np.nanmax(arr, initial=0.0)))
     n_t = len(ts)
     fig = plt.figure(figsize=(max(10, 0.75 * n_t), 2.8 + 2.0 * len(names)))
     gs = fig.add_gridspec(1 + len(names), n_t, height_ratios=[1.6] + [1.4] * len(names), hspace=0.6)
     for i, t in enumerate(ts):  # left of the paper's figure: the sequence of matrices (nodes x concepts)
         ax = fig.add_subplot(gs[0, i])
-        ax.imshow(arr[i], cmap="Blues", vmin=0, vmax=vmax, aspect="auto", interpolation="nearest")
+        ax.imshow(arr[i], cmap=SHARE_CMAP, vmin=0, vmax=vmax, aspect="auto", interpolation="nearest")
         mark = [names[c] for c, o in enumerate(onsets) if o == t]
         ax.set_title(f"t={t}" + ("\n" + "".join(f"▼{m}" for m in mark) if mark else ""), fontsize=7)
         ax.set_xticks(range(len(names)))
@@ -151,7 +162,7 @@ def fig6(args, p) -> plt.Figure:
     im = None
     for c, name in enumerate(names):  # right of the paper's figure: node x time per concept
         ax = fig.add_subplot(gs[1 + c, :])
-        im = ax.imshow(arr[:, :, c].T, cmap="Blues", vmin=0, vmax=vmax, aspect="auto", interpolation="nearest")
+        im = ax.imshow(arr[:, :, c].T, cmap=SHARE_CMAP, vmin=0, vmax=vmax, aspect="auto", interpolation="nearest")
         ax.set_ylabel(f"{name}\nnode")
         ax.set_yticks(range(len(nodes)))
         ax.set_yticklabels(nodes, fontsize=6)
@@ -161,42 +172,50 @@ def fig6(args, p) -> plt.Figure:
             ax.axvline(int(np.searchsorted(ts, onsets[c])) - 0.5, color=CONCEPT_COLORS[c % 3], lw=1.5)
     fig.axes[-1].set_xlabel("step t")
     fig.colorbar(im, ax=fig.axes[len(ts) :], shrink=0.8, label="relay share (bits)")
-    fig.suptitle(f"Relay shares over time, {_label(shares)}, seed {seed}")
+    fig.suptitle(
+        f"Relay shares over time, {_label(shares)}, seed {seed}\n"
+        f"grey: not significant ({_sig_text(p)})"
+    )
     return fig
 
 
+SIG_COLUMNS = {"seed", "concept", "concept_name", "t", "node", "share", "onset", "n_info", "p", "share_threshold"}
+
+
+def _sig_text(p: dict) -> str:
+    thr = "null 95th pct." if p.get("min_share") is None else f"{p['min_share']} bits"
+    return f"p of I_R(all) > {p.get('alpha', 0.05)} or share <= {thr}"
+
+
 def fig7(args, p) -> plt.Figure:
-    tables = [
-        _read(s, {"seed", "concept", "concept_name", "t", "node", "share", "onset", "n_info", "arch"})
-        for s in args.shares
-    ]
+    tables = [_read(s, SIG_COLUMNS | {"arch", "delay"}) for s in args.shares]
     nets = []
     for path, df in zip(args.shares, tables):
         seed = _pick_seed(df, p.get("seed"), path)
-        nets.append((df["arch"].iloc[0], seed) + _one_network(df, seed))
-    n_c = max(len(n[5]) for n in nets)
-    vmax = max(1.0, max(float(n[2].max()) for n in nets))
-    fig, axes = plt.subplots(len(nets), n_c, figsize=(4.2 * n_c, 2.6 * len(nets)), squeeze=False)
+        nets.append((df["arch"].iloc[0], str(df["delay"].iloc[0]), seed) + _one_network(df, seed, p))
+    n_c = max(len(n[6]) for n in nets)
+    vmax = max(1.0, max(float(np.nanmax(n[3], initial=0.0)) for n in nets))
+    fig, axes = plt.subplots(len(nets), n_c, figsize=(4.2 * n_c, 2.3 * len(nets) + 0.8), squeeze=False)
     im = None
-    for r, (arch, seed, arr, ts, nodes, names, onsets, _) in enumerate(nets):
+    for r, (arch, delay, seed, arr, ts, nodes, names, onsets, _) in enumerate(nets):
         for c, name in enumerate(names):
             ax = axes[r, c]
-            im = ax.imshow(arr[:, :, c].T, cmap="Blues", vmin=0, vmax=vmax, aspect="auto", interpolation="nearest")
+            im = ax.imshow(arr[:, :, c].T, cmap=SHARE_CMAP, vmin=0, vmax=vmax, aspect="auto", interpolation="nearest")
             if onsets[c] in ts:
                 ax.axvline(int(np.searchsorted(ts, onsets[c])) - 0.5, color=CONCEPT_COLORS[c % 3], lw=1.5)
             ax.set_xticks(range(len(ts)))
             ax.set_xticklabels(ts, fontsize=6)
             ax.set_yticks(range(len(nodes)))
-            ax.set_yticklabels(nodes, fontsize=6)
+            ax.set_yticklabels(nodes, fontsize=5)
             if r == 0:
                 ax.set_title(f"concept {name}")
             if c == 0:
-                ax.set_ylabel(f"{arch} (seed {seed})\nnode")
+                ax.set_ylabel(f"{arch}, delay {delay}\n(seed {seed}) node", fontsize=8)
             if r == len(nets) - 1:
                 ax.set_xlabel("step t")
     fig.colorbar(im, ax=axes, shrink=0.8, label="relay share (bits)")
     row = tables[0].iloc[0]
-    fig.suptitle(f"Where the information sits, {row['task']} task, delay {row['delay']}")
+    fig.suptitle(f"Where the information sits, {row['task']} task; grey: not significant ({_sig_text(p)})")
     return fig
 
 
@@ -204,51 +223,167 @@ def fig7(args, p) -> plt.Figure:
 
 
 def _per_network(df: pd.DataFrame, value: str) -> pd.DataFrame:
-    """Mean over concepts and step pairs: one value per network."""
+    """Mean over concepts (each already a mean over its window pairs): one value per network."""
     return df.dropna(subset=[value]).groupby(["task", "arch", "delay", "seed"], as_index=False)[value].mean()
 
 
-def _stability(table: str, value: str, ylabel: str, title: str) -> plt.Figure:
-    df = _read(table, {"task", "arch", "delay", "seed", value})
+def mean_ci(values, level: float = 0.95) -> tuple[float, float, float, int]:
+    """Mean and t-interval over independent replicates: (mean, low, high, n); NaN bounds for n < 2."""
+    from scipy import stats
+
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    n = v.size
+    if n == 0:
+        return float("nan"), float("nan"), float("nan"), 0
+    m = float(v.mean())
+    if n < 2:
+        return m, float("nan"), float("nan"), n
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * v.std(ddof=1) / np.sqrt(n))
+    return m, m - half, m + half, n
+
+
+def paired_test(a, b) -> dict:
+    """a - b over seeds present in both (pairs: same seed = same training and test draws):
+    mean difference, 95% t-interval, paired t-test and Wilcoxon signed-rank p."""
+    from scipy import stats
+
+    d = (a - b).dropna()
+    m, lo, hi, n = mean_ci(d.to_numpy())
+    t_p = w_p = float("nan")
+    if n >= 2 and np.ptp(d.to_numpy()) > 0:
+        t_p = float(stats.ttest_rel(a.loc[d.index], b.loc[d.index]).pvalue)
+    if n >= 2 and np.any(d.to_numpy() != 0):
+        w_p = float(stats.wilcoxon(d.to_numpy()).pvalue)
+    return dict(n=n, diff=m, ci_low=lo, ci_high=hi, t_p=t_p, wilcoxon_p=w_p)
+
+
+METRICS = ("r", "r_split", "jaccard")
+
+
+def dynamics_tests(summary: pd.DataFrame) -> pd.DataFrame:
+    """CIs per condition and paired tests of the window metrics (r, split-half ceiling, Jaccard).
+
+    kind "condition": mean and 95% CI over networks of each (task, arch, delay).
+    kind "paired": GRU - RNN and LSTM - RNN at each (task, delay), paired by
+    seed; random - fixed per (task, arch) against each fixed delay and against
+    the mean over the fixed delays, paired by seed.
+    """
+    rows = []
+    for metric in METRICS:
+        net = _per_network(summary, metric)
+        for (task, arch, delay), g in net.groupby(["task", "arch", "delay"]):
+            m, lo, hi, n = mean_ci(g[metric])
+            rows.append(dict(kind="condition", metric=metric, task=task, comparison=f"{arch}",
+                             arch=arch, delay=delay, n=n, mean=m, ci_low=lo, ci_high=hi))
+        wide = net.pivot_table(index=["task", "delay", "seed"], columns="arch", values=metric)
+        for other in ("GRU", "LSTM"):
+            if other not in wide or "RNN" not in wide:
+                continue
+            for (task, delay), g in wide.groupby(level=["task", "delay"]):
+                rows.append(dict(kind="paired", metric=metric, task=task, comparison=f"{other} - RNN",
+                                 arch=f"{other},RNN", delay=delay, **paired_test(g[other], g["RNN"])))
+        by_delay = net.pivot_table(index=["task", "arch", "seed"], columns="delay", values=metric)
+        fixed = [d for d in by_delay.columns if d != "random"]
+        if "random" in by_delay and fixed:
+            for (task, arch), g in by_delay.groupby(level=["task", "arch"]):
+                for d in fixed + ["fixed mean"]:
+                    base = g[fixed].mean(axis=1) if d == "fixed mean" else g[d]
+                    rows.append(dict(kind="paired", metric=metric, task=task, comparison=f"random - {d}",
+                                     arch=arch, delay=f"random,{d}", **paired_test(g["random"], base)))
+    cols = ["kind", "metric", "task", "comparison", "arch", "delay", "n", "mean", "ci_low", "ci_high",
+            "diff", "t_p", "wilcoxon_p"]
+    return pd.DataFrame(rows).reindex(columns=cols)
+
+
+def _stability(df: pd.DataFrame, value: str, ylabel: str, title: str, ceiling: str | None = None) -> plt.Figure:
     tasks = [t for t in ("memory", "block") if t in set(df["task"])] or ["no data"]
-    fig, axes = plt.subplots(len(tasks), 1, figsize=(7, 3.2 * len(tasks)), squeeze=False)
-    net = _per_network(df, value)
+    fig, axes = plt.subplots(len(tasks), 1, figsize=(7.5, 3.4 * len(tasks)), squeeze=False)
     for ax, task in zip(axes[:, 0], tasks):
-        d = net[net["task"] == task]
+        d = df[df["task"] == task]
         if d.empty:
             _empty(ax)
             continue
+        order = _delay_order(d["delay"])
         archs = [a for a in ARCH_COLORS if a in set(d["arch"])]
-        sns.pointplot(
-            data=d,
-            x="delay",
-            y=value,
-            hue="arch",
-            order=_delay_order(d["delay"]),
-            hue_order=archs,
-            palette=ARCH_COLORS,
-            errorbar="se",
-            dodge=0.3,
-            markersize=5,
-            linewidth=1.2,
-            ax=ax,
-        )
+        for k, arch in enumerate(archs):
+            x0 = np.arange(len(order)) + (k - (len(archs) - 1) / 2) * 0.22
+            for metric, style, label in ((value, "o-", arch), (ceiling, "s--", f"{arch} split-half ceiling")):
+                if metric is None:
+                    continue
+                net = _per_network(d[d["arch"] == arch], metric)
+                stats_ = [mean_ci(net.loc[net["delay"] == dl, metric]) for dl in order]
+                m = np.array([s_[0] for s_ in stats_])
+                err = np.array([[s_[0] - s_[1], s_[2] - s_[0]] for s_ in stats_]).T
+                shift = 0.07 if metric == ceiling else 0.0  # ceiling beside, not on top of, the r point
+                ax.errorbar(x0 + shift, m, yerr=np.nan_to_num(err), fmt=style, color=ARCH_COLORS[arch], ms=4, lw=1,
+                            capsize=2, mfc="white" if metric == ceiling else ARCH_COLORS[arch], label=label)
+        ax.set_xticks(range(len(order)))
+        ax.set_xticklabels(order)
+        ax.set_xlim(-0.6, len(order) - 0.4)
+        ax.set_ylim(-1.05 if value == "r" else -0.05, 1.05)  # r and Jaccard are bounded; wide CIs (few seeds) clip
         ax.set_title(f"{task} task")
         ax.set_xlabel("training delay")
         ax.set_ylabel(ylabel)
-    fig.suptitle(title)
+        ax.legend(fontsize=6, ncol=2)
+    fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig
 
 
+SUMMARY_COLUMNS = {"task", "arch", "delay", "seed", "concept", "n_pairs", "r", "jaccard", "r_split"}
+
+
 def fig8(args, p) -> plt.Figure:
+    df = _read(args.table, SUMMARY_COLUMNS)
+    write_tsv(dynamics_tests(df), args.tests)
     return _stability(
-        args.table, "r", "r between consecutive steps", "Stability of relay shares (mean ± s.e. over networks)"
+        df, "r", "Pearson r of share vectors",
+        "Stability of relay shares: r between consecutive steps (filled) vs split halves at one step\n"
+        "(open: noise ceiling); common window, significant steps; mean and 95% CI over networks",
+        ceiling="r_split",
     )
 
 
 def fig9(args, p) -> plt.Figure:
-    return _stability(args.table, "jaccard", "Jaccard overlap", "Overlap of relaying nodes at consecutive steps")
+    df = _read(args.table, SUMMARY_COLUMNS)
+    return _stability(
+        df, "jaccard", "Jaccard overlap",
+        "Overlap of relaying nodes at consecutive steps (common window); mean and 95% CI over networks",
+    )
+
+
+def onset_table(null: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """Relay information before and at each concept's onset, per condition and concept.
+
+    Per network: the null-corrected I_R(all) averaged over the steps before the
+    onset and at the onset, and the fraction of pre-onset steps with p <= alpha;
+    then mean and 95% CI over networks. ``basis``: "by construction" where every
+    input is 0 before the onset (memory concept A: all states equal, I_R = 0
+    exactly); "test" where earlier inputs exist (memory B, C; block direction,
+    whose first frame is independent of it); "no pre-onset step" (onset 0).
+    """
+    rows = []
+    for (task, arch, delay, c, name), g in null.groupby(["task", "arch", "delay", "concept", "concept_name"]):
+        onset = int(g["onset"].iloc[0])
+        first_input = int(null.loc[null["task"] == task, "onset"].min())
+        basis = "no pre-onset step" if onset == 0 else ("by construction" if onset <= first_input else "test")
+        before = g[g["t"] < onset].groupby("seed")
+        at = g[g["t"] == onset].groupby("seed")
+        pre = mean_ci(before["corrected"].mean()) if onset else (np.nan,) * 3 + (0,)
+        sig = mean_ci(before["p"].apply(lambda v: float((v <= alpha).mean()))) if onset else (np.nan,) * 3 + (0,)
+        on = mean_ci(at["corrected"].mean())
+        rows.append(dict(task=task, arch=arch, delay=delay, concept=c, concept_name=name, onset=onset, basis=basis,
+                         n=on[3], before_corrected=pre[0], before_ci_low=pre[1], before_ci_high=pre[2],
+                         before_frac_significant=sig[0], before_frac_sig_ci_high=sig[2],
+                         at_corrected=on[0], at_ci_low=on[1], at_ci_high=on[2]))
+    return pd.DataFrame(rows)
+
+
+def onsets(args, p) -> None:
+    df = _read(args.table, {"task", "arch", "delay", "seed", "concept", "concept_name", "onset", "t", "corrected", "p"})
+    write_tsv(onset_table(df, float(p.get("alpha", 0.05))), args.out)
+    return None
 
 
 def counts(args, p) -> plt.Figure:
@@ -366,10 +501,13 @@ def main(argv: list[str]) -> int:
     s = sub.add_parser("fig6")
     s.add_argument("--shares", required=True)
     s = sub.add_parser("fig7")
-    s.add_argument("--shares", nargs="+", required=True, help="one shares table per architecture")
+    s.add_argument("--shares", nargs="+", required=True, help="one shares table per (architecture, regime) row")
     for name in ("fig8", "fig9"):
         s = sub.add_parser(name)
-        s.add_argument("--table", required=True)
+        s.add_argument("--table", required=True, help="aggregated relay summary table")
+    sub.choices["fig8"].add_argument("--tests", required=True, help="output TSV: CIs and paired tests")
+    s = sub.add_parser("onsets")
+    s.add_argument("--table", required=True, help="aggregated relay null table")
     s = sub.add_parser("counts")
     s.add_argument("--table", required=True)
     s.add_argument("--task", required=True, choices=["memory", "block"])
@@ -378,14 +516,17 @@ def main(argv: list[str]) -> int:
     s.add_argument("--table", required=True, help="aggregated exhaustive table")
     s.add_argument("--summary", required=True, help="output TSV")
     for s in sub.choices.values():
-        s.add_argument("--out", required=True, help="output figure")
-        s.add_argument("--params", default="{}", help="JSON: seed, time, concepts (single-network figures)")
+        s.add_argument("--out", required=True, help="output figure (onsets: output TSV)")
+        s.add_argument("--params", default="{}", help="JSON: seed, time, concepts, min_share, alpha")
     args = ap.parse_args(argv)
     p = parse_json_arg(args.params)
     sns.set_theme(style="ticks", context="paper")
-    fig = {"fig3": fig3, "fig6": fig6, "fig7": fig7, "fig8": fig8, "fig9": fig9, "counts": counts, "greedy": greedy}[
-        args.figure
-    ](args, p)
+    fig = {
+        "fig3": fig3, "fig6": fig6, "fig7": fig7, "fig8": fig8, "fig9": fig9,
+        "counts": counts, "greedy": greedy, "onsets": onsets,
+    }[args.figure](args, p)
+    if fig is None:
+        return 0
     save_figure(fig, args.out)
     plt.close(fig)
     return 0
