@@ -24,14 +24,16 @@ def _awkward_activity(seed=0, windows=40, T=5):
     return np.stack([a, b, sat, onehot, rounded, const, lag], axis=-1).astype(np.float32)
 
 
-def test_fast_flow_terms_equal_npeet_loop_on_same_jittered_data():
+@pytest.mark.parametrize("measure", ["tdmi", "te"])
+def test_fast_flow_terms_equal_npeet_loop_on_same_jittered_data(measure):
     act = _awkward_activity()
     with pytest.warns(UserWarning, match=r"node\(s\) \[5\] are constant"):
-        ref = flow.flow_terms_npeet(act, k=3, seed=11)
+        ref = flow.flow_terms_npeet(act, k=3, seed=11, measure=measure)
+    names = ("mi_next", "mi_now", "flow") + (("te",) if measure == "te" else ())
     for workers in (1, 2):
         with pytest.warns(UserWarning):
-            fast = flow.flow_terms(act, k=3, seed=11, workers=workers)
-        for name in ("mi_next", "mi_now", "flow"):
+            fast = flow.flow_terms(act, k=3, seed=11, workers=workers, measure=measure)
+        for name in names:
             f, r = getattr(fast, name), getattr(ref, name)
             assert np.array_equal(np.isnan(f), np.isnan(r)), name
             assert np.nanmax(np.abs(f - r)) < 1e-9, name
@@ -42,9 +44,23 @@ def test_fast_flow_terms_equal_npeet_loop_on_same_jittered_data():
     off = ~np.eye(7, dtype=bool)
     off[5], off[:, 5] = False, False
     assert np.isfinite(F[off]).all()
-    # flow_matrix is the same numbers; another seed moves them only by the jitter
+    # flow_matrix is the same numbers
     with pytest.warns(UserWarning):
-        assert np.array_equal(flow.flow_matrix(act, k=3, seed=11), F, equal_nan=True)
+        assert np.array_equal(flow.flow_matrix(act, k=3, seed=11, measure=measure), F, equal_nan=True)
+    if measure == "te":  # te is npeet's cmi on the same z-scored, jittered samples
+        (jit,) = flow.ksg.jitter([flow.ksg.standardize_columns(act.reshape(-1, 7)).reshape(act.shape)], 11)
+        now, nxt = flow.flow_samples(jit)
+        assert abs(F[0, 1] - flow.ksg.npeet_cmi(now[:, [0]], nxt[:, [1]], now[:, [1]], 3)) < 1e-9
+
+
+@pytest.mark.parametrize("measure", ["tdmi", "te"])
+def test_flow_does_not_depend_on_node_units(measure):
+    act = _awkward_activity()[:, :, [0, 1, 2, 4, 6]].astype(np.float64)
+    scale = np.array([0.01, 30.0, 1.0, 1e3, 0.5])
+    shift = np.array([5.0, -2.0, 0.0, 1e3, 7.0])
+    a = flow.flow_matrix(act, k=3, seed=2, measure=measure)
+    b = flow.flow_matrix(act * scale + shift, k=3, seed=2, measure=measure)
+    assert np.nanmax(np.abs(a - b)) < 1e-9
 
 
 def test_planted_lagged_drive_gives_directed_flow():
@@ -65,6 +81,76 @@ def test_planted_lagged_drive_gives_directed_flow():
     assert abs(F[1, 0]) < 0.15
     for i, j in [(0, 2), (2, 0), (1, 2), (2, 1)]:
         assert abs(F[i, j]) < 0.15
+    # B_t is independent of B_{t+1} here, so TE(A->B) = I(A_t; B_{t+1} | B_t) has the same value
+    TE = flow.flow_matrix(np.stack([a, b, c], axis=-1), k=3, seed=0, measure="te")
+    assert abs(TE[0, 1] - true) < 0.15, (TE[0, 1], true)
+    for i, j in [(1, 0), (0, 2), (2, 0), (1, 2), (2, 1)]:
+        assert abs(TE[i, j]) < 0.15
+
+
+def test_duplicated_observations_are_refused():
+    act = _awkward_activity()[:, :, [0, 1, 4]]
+    pooled = np.concatenate([act, act[:20]])  # 20 windows enter twice
+    with pytest.raises(ValueError, match=r"activity samples .*: 160 of 240 rows \(66.7%\) have a duplicate"):
+        flow.flow_matrix(pooled)
+    with pytest.warns(UserWarning, match="160 of 240 rows"):
+        flow.flow_matrix(pooled, on_duplicates="warn")
+    assert np.isfinite(flow.flow_matrix(pooled, max_duplicate_share=None)[0, 1])
+    with pytest.raises(ValueError, match="measure"):
+        flow.flow_matrix(act, measure="mi")
+
+
+def test_bh_qvalues_match_scipy_and_a_hand_example():
+    from scipy.stats import false_discovery_control
+
+    p = np.array([0.01, 0.04, 0.03, 0.005, np.nan])
+    assert np.allclose(flow.bh_qvalues(p)[:4], [0.02, 0.04, 0.04, 0.02])
+    assert np.isnan(flow.bh_qvalues(p)[4])
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        p = np.concatenate([rng.random(60), rng.random(20) * 1e-3])
+        assert np.allclose(flow.bh_qvalues(p), false_discovery_control(p, method="bh"))
+        assert np.allclose(flow.bh_qvalues(p.reshape(8, 10)), false_discovery_control(p, method="bh").reshape(8, 10))
+    with pytest.raises(ValueError, match="p-values"):
+        flow.bh_qvalues([0.5, 1.5])
+
+
+def test_surrogate_pvalues():
+    null = np.arange(1.0, 20.0)[:, None]  # 19 surrogates: 1 .. 19
+    obs = np.array([0.5, 10.0, 25.0, np.nan])
+    null = np.repeat(null, 4, axis=1)
+    p = flow.surrogate_pvalues(obs, null)
+    assert np.allclose(p[:3], [20 / 20, 11 / 20, 1 / 20]) and np.isnan(p[3])
+    pn = flow.surrogate_pvalues(obs, null, "normal")
+    assert pn[0] > 0.9 and abs(pn[1] - 0.5) < 0.05 and pn[2] < 0.01  # t tail beyond the last surrogate
+    with pytest.raises(ValueError, match="p_method"):
+        flow.surrogate_pvalues(obs, null, "exact")
+
+
+@pytest.mark.parametrize("measure", ["tdmi", "te"])
+def test_flow_null_finds_a_planted_edge_and_is_reproducible(measure):
+    rng = np.random.default_rng(5)
+    windows, T = 80, 3
+    a = rng.standard_normal((windows, T))
+    b = np.zeros((windows, T))
+    b[:, 0] = rng.standard_normal(windows)
+    b[:, 1:] = np.tanh(a[:, :-1]) + 0.5 * rng.standard_normal((windows, T - 1))
+    c = rng.standard_normal((windows, T))
+    act = np.stack([a, b, c], axis=-1)
+    res = flow.flow_null(act, k=3, seed=4, measure=measure, n_surrogates=19)
+    observed, null, p = res  # unpacks as a 3-tuple
+    assert null.shape == (19, 3, 3) and p.shape == (3, 3)
+    assert np.array_equal(observed, flow.flow_matrix(act, k=3, seed=4, measure=measure), equal_nan=True)
+    assert p[0, 1] == 1 / 20  # the planted edge beats every surrogate
+    assert np.isnan(np.diag(p)).all() and np.isnan(null[:, [0, 1, 2], [0, 1, 2]]).all()
+    again = flow.flow_null(act, k=3, seed=4, measure=measure, n_surrogates=19, workers=2)
+    assert np.array_equal(again.null, null, equal_nan=True)
+    other = flow.flow_null(act, k=3, seed=5, measure=measure, n_surrogates=19)
+    assert not np.array_equal(other.null, null, equal_nan=True)
+    with pytest.raises(ValueError, match="n_surrogates"):
+        flow.flow_null(act, n_surrogates=0)
+    with pytest.raises(ValueError, match="at least 2 windows"):
+        flow.flow_null(np.random.default_rng(0).standard_normal((1, 20, 3)), n_surrogates=3)
 
 
 def test_activity_errors_are_clear():

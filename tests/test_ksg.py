@@ -53,7 +53,11 @@ def test_entropy_of_gaussian_matches_closed_form():
         draws = []
         for d in range(DRAWS):
             rng = np.random.default_rng([11, dims, d])
-            draws.append(ksg.entropy(rng.multivariate_normal(np.zeros(dims), c, N_GAUSS), seed=d))
+            sample = rng.multivariate_normal(np.zeros(dims), c, N_GAUSS)
+            draws.append(ksg.entropy(sample, seed=d, standardize=False))
+            # standardised: the entropy of the z-scored variable, H(X) - sum log2 sd (sd = 3 here)
+            z = ksg.entropy(sample, seed=d)
+            assert abs(z - (draws[-1] - np.log2(sample.std(axis=0)).sum())) < 0.02
         assert abs(np.mean(draws) - true) < 0.03, (dims, np.mean(draws), true)
 
 
@@ -78,14 +82,125 @@ def test_fast_method_equals_npeet_on_same_jittered_data():
     worst = 0.0
     for seed in range(60):
         x, y = _awkward_data(seed)
+        z = np.random.default_rng(seed).standard_normal((len(x), 1 + seed % 2)) + x[:, :1]
+        opts = dict(max_duplicate_share=None)  # rounded and one-hot columns repeat by design
         for k in (1, 3, 5):
             if len(x) < k + 1:
                 continue
-            ref = ksg.mi(x, y, k=k, seed=seed, method="npeet")
-            fast = ksg.mi(x, y, k=k, seed=seed, method="fast")
+            ref = ksg.mi(x, y, k=k, seed=seed, method="npeet", **opts)
+            fast = ksg.mi(x, y, k=k, seed=seed, method="fast", **opts)
             worst = max(worst, abs(ref - fast))
-            worst = max(worst, abs(ksg.entropy(x, k, seed, "npeet") - ksg.entropy(x, k, seed, "fast")))
+            worst = max(worst, abs(ksg.entropy(x, k, seed, "npeet", **opts) - ksg.entropy(x, k, seed, "fast", **opts)))
+            ref = ksg.cmi(x, y, z, k=k, seed=seed, method="npeet", **opts)
+            worst = max(worst, abs(ref - ksg.cmi(x, y, z, k=k, seed=seed, method="fast", **opts)))
     assert worst < 1e-9
+
+
+@pytest.mark.parametrize("dims", [(1, 1), (2, 1), (3, 3), (6, 6), (10, 19)])
+def test_dense_and_tree_paths_count_the_same(dims):
+    # the fast path picks dense distance matrices or k-d trees by shape; both must give npeet's counts
+    rng = np.random.default_rng(sum(dims))
+    n = 500
+    x = np.round(rng.standard_normal((n, dims[0])), 1)
+    y = np.tanh(x[:, :1]) + np.round(rng.standard_normal((n, dims[1])), 1)
+    xj, yj = ksg.jitter([x, y], seed=3)
+    eps, (cx, cy), nearest = ksg._dense_counts([xj, yj], [(0,), (1,)], 3)
+    radius = ksg._kth_distance(np.hstack([xj, yj]), 3) - 1e-15
+    assert np.array_equal(eps - 1e-15, radius)
+    assert np.array_equal(nearest, ksg._kth_and_nearest(np.hstack([xj, yj]), 3)[1])
+    assert np.array_equal(cx, ksg._marginal_counts(xj, radius))
+    assert np.array_equal(cy, ksg._marginal_counts(yj, radius))
+    assert np.array_equal(ksg._count_tree(xj, radius), ksg._marginal_counts(xj, radius))
+    for switch in (1, 10_000):  # scipy's and scikit-learn's trees count the same
+        old, ksg._SKLEARN_FROM = ksg._SKLEARN_FROM, switch
+        try:
+            assert np.array_equal(ksg._count_tree(yj, radius), cy)
+        finally:
+            ksg._SKLEARN_FROM = old
+    ref = ksg.npeet_mi(xj, yj)
+    assert abs(ksg.mi_jittered(xj, yj) - ref) < 1e-9
+
+
+@pytest.mark.parametrize("method", ["npeet", "fast"])
+def test_estimates_do_not_depend_on_units(method):
+    # the example: raw KSG gave 1.08 bits for (x, y) and 0.001 for (0.01 x + 5, 30 y)
+    x, y = gaussian_pair(0.8, 2, 800, seed=5)
+    z = x[:, :1] + np.random.default_rng(1).standard_normal((800, 1))
+    a = np.array([0.01, 7.0])
+    ref = ksg.mi(x, y, seed=2, method=method)
+    assert abs(ksg.mi(a * x + np.array([5.0, -3.0]), 30 * y, seed=2, method=method) - ref) < 1e-9
+    assert abs(ksg.mi(1e4 * x - 2e4, y / 300, seed=2, method=method) - ref) < 1e-9
+    ref_c = ksg.cmi(x, y, z, seed=2, method=method)
+    assert abs(ksg.cmi(a * x + 5, 30 * y, 1e-3 * z + 1, seed=2, method=method) - ref_c) < 1e-9
+    # raw (unstandardised) estimates do depend on the scale: that is what standardising removes
+    raw = ksg.mi(a * x + 5, 30 * y, seed=2, method=method, standardize=False)
+    assert abs(raw - ref) > 0.5
+
+
+def test_cmi_of_gaussians_matches_closed_form():
+    # x = z + e1, y = z + e2 (conditionally independent), and y2 = x + z + e3 (dependent given z)
+    draws, draws2 = [], []
+    for d in range(DRAWS // 2):
+        rng = np.random.default_rng([13, d])
+        z = rng.standard_normal(N_GAUSS)
+        x = z + rng.standard_normal(N_GAUSS)
+        y = z + rng.standard_normal(N_GAUSS)
+        y2 = x + z + rng.standard_normal(N_GAUSS)
+        draws.append(ksg.cmi(x, y, z, seed=d, method="fast"))
+        draws2.append(ksg.cmi(x, y2, z, seed=d, method="fast"))
+    assert abs(np.mean(draws)) < 0.02
+    # given z: x = z + e1 and y2 - z = e1 + e3 -> partial correlation 1/sqrt(2)
+    true = -0.5 * np.log2(1 - 0.5)
+    assert abs(np.mean(draws2) - true) < 0.03, (np.mean(draws2), true)
+
+
+def test_duplicated_rows_are_refused_naming_how_many():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((300, 2))
+    y = x[:, :1] + rng.standard_normal((300, 1))
+    # pooled overlapping windows: every sample enters 3 times
+    xp, yp = np.tile(x, (3, 1)), np.tile(y, (3, 1))
+    for method in ("fast", "npeet"):  # the fast path reads it off its own neighbour search: same count
+        with pytest.raises(ValueError, match=r"x, y: 900 of 900 rows \(100.0%\) have a duplicate"):
+            ksg.mi(xp, yp, method=method)
+    with pytest.raises(ValueError, match="x, y, z: 900 of 900 rows"):
+        ksg.cmi(xp, yp, yp[:, 0] ** 2, method="fast")
+    with pytest.raises(ValueError, match="x: 900 of 900 rows"):
+        ksg.entropy(xp)
+    # the duplicated samples inflate the estimate: what the check protects against
+    with pytest.warns(UserWarning, match="900 of 900 rows"):
+        inflated = ksg.mi(xp, yp, method="fast", on_duplicates="warn")
+    assert inflated > ksg.mi(x, y, method="fast") + 0.25
+    # near-exact copies (float noise far below the data's scale) count too
+    near = np.vstack([x, x[:40] + 1e-12])
+    assert ksg.count_duplicates(near) == 80
+    with pytest.raises(ValueError, match=r"80 of 340 rows \(23.5%\)"):
+        ksg.mi(near, np.vstack([y, y[:40]]), method="fast")
+    # a few repeats below the allowed share pass; the share is configurable; None skips
+    few = np.vstack([x, x[:5]]), np.vstack([y, y[:5]])
+    assert np.isfinite(ksg.mi(*few, method="fast"))
+    with pytest.raises(ValueError, match="10 of 305 rows"):
+        ksg.mi(*few, method="fast", max_duplicate_share=0.01)
+    assert np.isfinite(ksg.mi(xp, yp, method="fast", max_duplicate_share=None))
+    assert ksg.check_duplicates(x, max_share=0.0) == 0
+    with pytest.raises(ValueError, match="max_share"):
+        ksg.check_duplicates(x, max_share=2.0)
+
+
+def test_constant_variables_are_reported_never_estimated():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((400, 2))
+    y = x[:, :1] + rng.standard_normal((400, 1))
+    const = np.full((400, 1), 3.0)
+    with pytest.raises(ValueError, match=r"z: column\(s\) \[0\] are constant"):
+        ksg.cmi(x, y, const)
+    # allowed: a constant carries no information, exactly
+    assert ksg.mi(const, y, allow_constant=True) == 0.0
+    assert ksg.cmi(x, const, y, allow_constant=True) == 0.0
+    assert ksg.cmi(x, y, const, seed=3, allow_constant=True) == ksg.mi(x, y, seed=3)
+    # a constant column next to others is left out
+    assert ksg.mi(np.hstack([x, const]), y, seed=3, allow_constant=True) == ksg.mi(x, y, seed=3)
+    assert np.isnan(ksg.entropy(np.hstack([x, const]), allow_constant=True))
 
 
 def test_jitter_is_seeded_and_leaves_global_rng_and_npeet_alone():
@@ -101,8 +216,8 @@ def test_jitter_is_seeded_and_leaves_global_rng_and_npeet_alone():
     # jitter is 1e-10: another seed moves the estimate, but hardly
     b = ksg.mi(x, y, seed=2)
     assert abs(a - b) < 0.05
-    # the jitter is x first, then y, from default_rng(seed): npeet on it reproduces mi
-    xj, yj = ksg.jitter([x, y], seed=1)
+    # z-scored columns, then the jitter x first, then y, from default_rng(seed): npeet on it reproduces mi
+    xj, yj = ksg.jitter([ksg.standardize_columns(x), ksg.standardize_columns(y)], seed=1)
     assert ksg.npeet_mi(xj, yj) == a
 
 

@@ -1,16 +1,28 @@
-"""Information-flow graph and neuron ranking (paper B, sections 4-5).
+"""Information-flow graph, its significance, and neuron ranking (paper B, sections 4-5).
 
 **Flow.** For nodes A, B (inputs, hidden units and outputs of a recurrent
-network) ``flow(A->B) = I(A_t; B_{t+1}) - I(A_t; B_t)`` in bits, both terms KSG
-estimates (:mod:`rnninfo.ksg`). Samples: ``activity`` is ``[windows, T, nodes]``;
-every window w and step t = 0 .. T-2 gives one sample, so there are
-``windows * (T - 1)`` samples, ordered window-major. ``A_t`` is
-``activity[w, t, A]``, ``B_{t+1}`` is ``activity[w, t + 1, B]`` and ``B_t`` is
-``activity[w, t, B]``: both terms use the same samples of A. The whole activity
-array is jittered once with ``default_rng(seed)`` (see :mod:`rnninfo.ksg`) before
-the samples are cut from it.
+network) two measures, in bits, both KSG estimates (:mod:`rnninfo.ksg`):
 
-The all-pairs path (:func:`flow_terms`) computes the same KSG algorithm as npeet
+- ``measure="tdmi"`` (the paper's): ``flow(A->B) = I(A_t; B_{t+1}) - I(A_t; B_t)``;
+- ``measure="te"``, transfer entropy: ``TE(A->B) = I(A_t; B_{t+1} | B_t)``
+  (Frenzel-Pompe conditional MI, :func:`rnninfo.ksg.cmi`): what A's present tells
+  about B's next value beyond what B's own present does. Unlike tdmi it is not
+  fooled by an autocorrelated source, whose present also predicts B's present.
+
+Samples: ``activity`` is ``[windows, T, nodes]``; every window w and step
+t = 0 .. T-2 gives one sample, so there are ``windows * (T - 1)`` samples,
+ordered window-major. ``A_t`` is ``activity[w, t, A]``, ``B_{t+1}`` is
+``activity[w, t + 1, B]`` and ``B_t`` is ``activity[w, t, B]``. Each node is
+z-scored over all its values (``standardize=True``: flows do not depend on a
+node's units), then the whole array is jittered once with ``default_rng(seed)``
+(see :mod:`rnninfo.ksg`) before the samples are cut from it. The samples must be
+independent observations: rows (all nodes at t and t+1) that duplicate another row
+are counted and refused above ``max_duplicate_share`` (:func:`rnninfo.ksg.check_duplicates`).
+That check sees repeated observations; it cannot see a day that enters through
+several overlapping windows with different hidden states: choose the windows so
+each observation enters once.
+
+The all-pairs path (:func:`flow_terms`) computes the same KSG algorithms as npeet
 pair by pair, with shared work: each node's series is sorted once and marginal
 neighbour counts are binary searches on it (:func:`rnninfo.ksg.count_within_sorted`),
 the joint k-th neighbour distance comes from a scipy ``cKDTree``, ``I(A_t; B_t)``
@@ -22,6 +34,25 @@ The diagonal (a node with itself) is NaN in the flow matrix and never an edge.
 A node that is constant over all windows and steps has no defined flow: its row
 and column are NaN (with a warning), so it never gets an edge.
 
+**Significance.** :func:`flow_null` compares every directed pair's flow with
+surrogates in which the pairing of windows between source and target is
+shuffled: surrogate s uses source values from window ``perm_s[w]`` against target
+values from window w (one permutation of the windows per surrogate, shared by all
+pairs). Each node keeps its marginal distribution and its own dynamics within a
+window (B_t with B_{t+1}, A_t with A_{t+1}, which the conditioning in TE relies
+on); only the dependence between A and B is destroyed. This is the null "A and B
+are independent", tested one-sided (flow at least as large as observed).
+p-values are add-one, ``(1 + #{null >= observed}) / (1 + n_surrogates)``
+(``p_method="empirical"``), or the upper tail of the observed value under a
+normal fit to the surrogates (``p_method="normal"``, Student-t predictive, see
+:func:`surrogate_pvalues`). An add-one p-value is never below
+``1 / (1 + n_surrogates)``, so with N(N-1) pairs Benjamini-Hochberg
+(:func:`bh_qvalues`) can reject only when at least
+``N(N-1) / (alpha (1 + n_surrogates))`` pairs reach that floor (31 nodes, 99
+surrogates, alpha 0.05: 186 pairs): with affordable surrogate counts and many
+pairs the normal fit is what resolves small p-values; its calibration is tested
+on independent nodes (tests/test_flow_groundtruth.py).
+
 **Ranking.** :func:`rank_nodes` iterates paper B's update
 ``r_i <- (sum_{j in In_i}(r_j + 1) + sum_{j in Out_i}(r_j - 1)) / (|In_i| + |Out_i|)``
 from r = 0 until the largest change is below ``tol``. The literal (Jacobi) update
@@ -32,7 +63,7 @@ bipartite, so the update is relaxed: ``r <- (1 - step) r + step * update`` with
 equation and it converges on every graph; ``step = 1`` is the literal update.
 Starting from 0, each connected component keeps its degree-weighted mean rank at
 0, which fixes the free additive constant per component. Isolated nodes keep
-rank 0.
+rank 0 (and :func:`order_score` leaves them out when asked).
 """
 
 from __future__ import annotations
@@ -40,6 +71,7 @@ from __future__ import annotations
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy import stats
@@ -47,15 +79,24 @@ from scipy import stats
 from rnninfo import ksg
 
 LAYERS = ("input", "hidden", "output")
+MEASURES = ("tdmi", "te")
+P_METHODS = ("empirical", "normal")
+#: Stream key of the surrogates' permutations, apart from the jitter's.
+_NULL_KEY = 0x4E554C4C  # "NULL"
 
 __all__ = [
     "LAYERS",
+    "MEASURES",
     "FlowTerms",
+    "FlowNull",
     "check_activity",
     "flow_samples",
     "flow_terms",
     "flow_terms_npeet",
     "flow_matrix",
+    "flow_null",
+    "surrogate_pvalues",
+    "bh_qvalues",
     "adjacency",
     "degrees",
     "degree_correlation",
@@ -92,6 +133,12 @@ def check_activity(activity, k: int = 3) -> np.ndarray:
     return act
 
 
+def _check_measure(measure: str) -> str:
+    if measure not in MEASURES:
+        raise ValueError(f"measure: expected one of {MEASURES}, got {measure!r}")
+    return measure
+
+
 def flow_samples(activity) -> tuple[np.ndarray, np.ndarray]:
     """(now, next): ``[windows * (T-1), nodes]`` arrays of A_t and B_{t+1} samples (no jitter)."""
     act = np.asarray(activity, dtype=np.float64)
@@ -107,25 +154,37 @@ def _constant_nodes(act: np.ndarray) -> np.ndarray:
 
 @dataclass
 class FlowTerms:
-    """The two mutual-information terms of the flow matrix, in bits.
+    """The terms of the flow matrix, in bits.
 
     ``mi_next[a, b] = I(A_t; B_{t+1})`` (diagonal: a node's own lag-1 information),
-    ``mi_now[a, b] = I(A_t; B_t)`` (symmetric; diagonal NaN), ``constant[a]`` marks
-    nodes constant over all samples (their rows and columns are NaN).
+    ``mi_now[a, b] = I(A_t; B_t)`` (symmetric; diagonal NaN), ``te[a, b] =
+    I(A_t; B_{t+1} | B_t)`` (``measure="te"`` only, else None), ``constant[a]``
+    marks nodes constant over all samples (their rows and columns are NaN).
+    :attr:`flow` is the chosen measure with a NaN diagonal.
     """
 
     mi_next: np.ndarray
     mi_now: np.ndarray
     constant: np.ndarray
+    te: np.ndarray | None = None
+    measure: str = "tdmi"
 
     @property
-    def flow(self) -> np.ndarray:
+    def tdmi(self) -> np.ndarray:
         f = self.mi_next - self.mi_now
         np.fill_diagonal(f, np.nan)
         return f
 
+    @property
+    def flow(self) -> np.ndarray:
+        if self.measure == "te":
+            f = self.te.copy()
+            np.fill_diagonal(f, np.nan)
+            return f
+        return self.tdmi
 
-def _prepare(activity, k: int, seed):
+
+def _prepare(activity, k: int, seed, standardize: bool, max_duplicate_share, on_duplicates: str):
     act = check_activity(activity, k)
     constant = _constant_nodes(act)
     if constant.any():
@@ -134,75 +193,282 @@ def _prepare(activity, k: int, seed):
             "their flows are NaN",
             stacklevel=3,
         )
+    m = act.shape[2]
+    if standardize:
+        act = ksg.standardize_columns(act.reshape(-1, m)).reshape(act.shape)
+    now, nxt = flow_samples(act)
+    live = ~constant
+    ksg.check_duplicates(
+        np.hstack([now[:, live], nxt[:, live]]),
+        max_duplicate_share,
+        name="activity samples (all nodes at t and t+1)",
+        action=on_duplicates,
+    )
     (jittered,) = ksg.jitter([act], seed)
     now, nxt = flow_samples(jittered)
     return now, nxt, constant
 
 
-def flow_terms(activity, k: int = 3, seed=0, workers: int = 1) -> FlowTerms:
-    """Both MI terms of every ordered node pair, the fast all-pairs path (see module doc)."""
-    now, nxt, constant = _prepare(activity, k, seed)
-    m = now.shape[1]
-    sorted_now = [np.sort(now[:, a]) for a in range(m)]  # contiguous: fast binary search
-    sorted_nxt = [np.sort(nxt[:, b]) for b in range(m)]
-    cols_now = [np.ascontiguousarray(now[:, [a]]) for a in range(m)]
-    cols_nxt = [np.ascontiguousarray(nxt[:, [b]]) for b in range(m)]
+class _Pairs:
+    """Jittered samples with per-node columns and sorted copies, shared by every pair."""
+
+    def __init__(self, now: np.ndarray, nxt: np.ndarray, k: int):
+        self.k = k
+        self.n, self.m = now.shape
+        self.now = [np.ascontiguousarray(now[:, [a]]) for a in range(self.m)]  # each [n, 1]
+        self.nxt = [np.ascontiguousarray(nxt[:, [b]]) for b in range(self.m)]
+        self.sorted_now = [np.sort(c[:, 0]) for c in self.now]  # contiguous: fast binary search
+        self.sorted_nxt = [np.sort(c[:, 0]) for c in self.nxt]
+
+    def mi_next(self, x: np.ndarray, a: int, b: int) -> float:
+        """I(x; B_{t+1}); ``x`` is A_t (or a permutation of it; same sorted values)."""
+        return ksg.mi_jittered(x, self.nxt[b], self.k, self.sorted_now[a], self.sorted_nxt[b])
+
+    def mi_now(self, x: np.ndarray, a: int, b: int) -> float:
+        return ksg.mi_jittered(x, self.now[b], self.k, self.sorted_now[a], self.sorted_now[b])
+
+    def te(self, x: np.ndarray, a: int, b: int) -> float:
+        """I(x; B_{t+1} | B_t)."""
+        return ksg.cmi_jittered(x, self.nxt[b], self.now[b], self.k, self.sorted_now[b])
+
+
+def _map_rows(row, sources, workers: int):
+    """``[row(a) for a in sources]``, on a thread pool when ``workers > 1``."""
+    workers = max(1, int(workers))
+    if workers == 1:
+        return [row(a) for a in sources]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(row, sources))
+
+
+def flow_terms(
+    activity,
+    k: int = 3,
+    seed=0,
+    workers: int = 1,
+    measure: str = "tdmi",
+    standardize: bool = True,
+    max_duplicate_share: float | None = ksg.MAX_DUPLICATE_SHARE,
+    on_duplicates: str = "raise",
+) -> FlowTerms:
+    """Every ordered node pair's MI terms (and TE for ``measure="te"``), the fast all-pairs path."""
+    _check_measure(measure)
+    now, nxt, constant = _prepare(activity, k, seed, standardize, max_duplicate_share, on_duplicates)
+    pairs = _Pairs(now, nxt, k)
+    m = pairs.m
     live = np.flatnonzero(~constant)
 
     def row(a):
-        out_next = np.full(m, np.nan)
-        out_now = np.full(m, np.nan)
+        out = np.full((3, m), np.nan)  # mi_next, mi_now, te
+        x = pairs.now[a]
         for b in live:
-            out_next[b] = ksg.mi_jittered(cols_now[a], cols_nxt[b], k, sorted_now[a], sorted_nxt[b])
+            out[0, b] = pairs.mi_next(x, a, b)
             if b > a:
-                out_now[b] = ksg.mi_jittered(cols_now[a], cols_now[b], k, sorted_now[a], sorted_now[b])
-        return out_next, out_now
+                out[1, b] = pairs.mi_now(x, a, b)
+            if measure == "te" and b != a:
+                out[2, b] = pairs.te(x, a, b)
+        return out
 
     mi_next = np.full((m, m), np.nan)
     mi_now = np.full((m, m), np.nan)
-    workers = max(1, int(workers))
-    if workers == 1:
-        rows = map(row, live)
-    else:
-        pool = ThreadPoolExecutor(max_workers=workers)
-        # rows in order: row a also computes I(A_t; B_t) for b > a, so the big rows go first
-        rows = pool.map(row, live)
-    try:
-        for a, (r_next, r_now) in zip(live, rows):
-            mi_next[a] = r_next
-            mi_now[a] = r_now
-    finally:
-        if workers > 1:
-            pool.shutdown()
+    te = np.full((m, m), np.nan)
+    # rows in order: row a also computes I(A_t; B_t) for b > a, so the big rows go first
+    for a, r in zip(live, _map_rows(row, live, workers)):
+        mi_next[a], mi_now[a], te[a] = r
     upper = np.triu(np.ones((m, m), dtype=bool), 1)
     mi_now[upper.T] = mi_now.T[upper.T]
     np.fill_diagonal(mi_now, np.nan)
-    return FlowTerms(mi_next=mi_next, mi_now=mi_now, constant=constant)
+    return FlowTerms(mi_next, mi_now, constant, te if measure == "te" else None, measure)
 
 
-def flow_terms_npeet(activity, k: int = 3, seed=0) -> FlowTerms:
-    """Reference: one npeet ``mi`` call per ordered pair and term, on the same jittered data."""
-    now, nxt, constant = _prepare(activity, k, seed)
+def flow_terms_npeet(
+    activity,
+    k: int = 3,
+    seed=0,
+    measure: str = "tdmi",
+    standardize: bool = True,
+    max_duplicate_share: float | None = ksg.MAX_DUPLICATE_SHARE,
+    on_duplicates: str = "raise",
+) -> FlowTerms:
+    """Reference: one npeet ``mi`` (``cmi``) call per ordered pair and term, on the same jittered data."""
+    _check_measure(measure)
+    now, nxt, constant = _prepare(activity, k, seed, standardize, max_duplicate_share, on_duplicates)
     m = now.shape[1]
     mi_next = np.full((m, m), np.nan)
     mi_now = np.full((m, m), np.nan)
+    te = np.full((m, m), np.nan)
     for a in np.flatnonzero(~constant):
         for b in np.flatnonzero(~constant):
             mi_next[a, b] = ksg.npeet_mi(now[:, [a]], nxt[:, [b]], k)
             if a != b:
                 mi_now[a, b] = ksg.npeet_mi(now[:, [a]], now[:, [b]], k)
-    return FlowTerms(mi_next=mi_next, mi_now=mi_now, constant=constant)
+                if measure == "te":
+                    te[a, b] = ksg.npeet_cmi(now[:, [a]], nxt[:, [b]], now[:, [b]], k)
+    return FlowTerms(mi_next, mi_now, constant, te if measure == "te" else None, measure)
 
 
-def flow_matrix(activity, k: int = 3, seed=0, workers: int = 1) -> np.ndarray:
-    """``flow[a, b] = I(A_t; B_{t+1}) - I(A_t; B_t)`` in bits, ``[nodes, nodes]``, diagonal NaN.
+def flow_matrix(
+    activity,
+    k: int = 3,
+    seed=0,
+    workers: int = 1,
+    measure: str = "tdmi",
+    standardize: bool = True,
+    max_duplicate_share: float | None = ksg.MAX_DUPLICATE_SHARE,
+    on_duplicates: str = "raise",
+) -> np.ndarray:
+    """The flow of every ordered node pair in bits, ``[nodes, nodes]``, diagonal NaN.
 
-    ``activity`` is ``[windows, T, nodes]``; the samples are the pairs of steps
-    (t, t+1), t = 0 .. T-2, of every window: ``windows * (T - 1)`` of them. KSG
-    with ``k`` neighbours on data jittered by ``default_rng(seed)``; ``workers``
-    threads share the rows. Constant nodes get NaN rows and columns (a warning).
+    ``measure="tdmi"``: ``I(A_t; B_{t+1}) - I(A_t; B_t)`` (paper B);
+    ``measure="te"``: ``I(A_t; B_{t+1} | B_t)``. ``activity`` is ``[windows, T, nodes]``;
+    the samples are the pairs of steps (t, t+1), t = 0 .. T-2, of every window:
+    ``windows * (T - 1)`` of them. KSG with ``k`` neighbours on z-scored data
+    (``standardize``) jittered by ``default_rng(seed)``; ``workers`` threads share
+    the rows. Constant nodes get NaN rows and columns (a warning); duplicated
+    samples are refused (module doc).
     """
-    return flow_terms(activity, k=k, seed=seed, workers=workers).flow
+    return flow_terms(
+        activity, k, seed, workers, measure, standardize, max_duplicate_share, on_duplicates
+    ).flow
+
+
+# ------------------------------------------------------------- significance
+
+
+class FlowNull(NamedTuple):
+    """``observed`` [N, N] flow, ``null`` [S, N, N] surrogate flows, ``p`` [N, N] one-sided p-values."""
+
+    observed: np.ndarray
+    null: np.ndarray
+    p: np.ndarray
+
+
+def _null_rng(seed) -> np.random.Generator:
+    """The surrogates' generator: the jitter's seed with one more spawn key."""
+    if isinstance(seed, np.random.SeedSequence):
+        ss = np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + (_NULL_KEY,))
+    else:
+        ss = np.random.SeedSequence(seed, spawn_key=(_NULL_KEY,))
+    return np.random.default_rng(ss)
+
+
+def surrogate_pvalues(observed, null, method: str = "empirical") -> np.ndarray:
+    """One-sided p-values of ``observed`` [...] against surrogates ``null`` [S, ...].
+
+    ``"empirical"``: add-one, ``(1 + #{null >= observed}) / (1 + S)``, never below
+    ``1 / (1 + S)``. ``"normal"``: the surrogates taken as a normal sample, the
+    chance that one more draw is at least ``observed``: with their mean ``m`` and
+    standard deviation ``s``, ``P(T >= (observed - m) / (s sqrt(1 + 1/S)))`` for
+    Student's t with ``S - 1`` degrees of freedom (the exact predictive
+    distribution of a normal sample, so the estimated spread's own uncertainty is
+    paid for). NaN where ``observed`` is NaN.
+    """
+    if method not in P_METHODS:
+        raise ValueError(f"p_method: expected one of {P_METHODS}, got {method!r}")
+    obs = np.asarray(observed, dtype=np.float64)
+    null = np.asarray(null, dtype=np.float64)
+    if null.shape[1:] != obs.shape:
+        raise ValueError(f"null: expected shape [S, *{obs.shape}], got {null.shape}")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if method == "empirical":
+            p = (1.0 + (null >= obs).sum(axis=0)) / (1.0 + null.shape[0])
+        else:
+            S = null.shape[0]
+            if S < 3:
+                raise ValueError(f'p_method="normal" needs at least 3 surrogates, got {S}')
+            sd = null.std(axis=0, ddof=1) * np.sqrt(1.0 + 1.0 / S)
+            t = (obs - null.mean(axis=0)) / np.where(sd > 0, sd, np.nan)
+            p = stats.t.sf(t, df=S - 1)
+    return np.where(np.isnan(obs), np.nan, p)
+
+
+def flow_null(
+    activity,
+    k: int = 3,
+    seed=0,
+    measure: str = "tdmi",
+    n_surrogates: int = 100,
+    workers: int = 1,
+    p_method: str = "empirical",
+    standardize: bool = True,
+    max_duplicate_share: float | None = ksg.MAX_DUPLICATE_SHARE,
+    on_duplicates: str = "raise",
+) -> FlowNull:
+    """Observed flow, window-shuffle surrogates and one-sided p-values for every directed pair.
+
+    ``observed`` equals :func:`flow_matrix` with the same arguments. Surrogate s
+    pairs the source's window ``perm_s[w]`` with the target's window w (module
+    doc): both marginals and each node's own dynamics within a window are kept,
+    the source-target dependence is not. The permutations come from the seed
+    with an extra spawn key, apart from the jitter. ``p`` per ``p_method``
+    (:func:`surrogate_pvalues`). Cost: ``n_surrogates + 1`` flow matrices
+    (``bench/flow.py``).
+    """
+    _check_measure(measure)
+    if isinstance(n_surrogates, bool) or not isinstance(n_surrogates, (int, np.integer)) or n_surrogates < 1:
+        raise ValueError(f"n_surrogates: expected a positive integer, got {n_surrogates!r}")
+    if p_method not in P_METHODS:
+        raise ValueError(f"p_method: expected one of {P_METHODS}, got {p_method!r}")
+    act = check_activity(activity, k)
+    windows, T, m = act.shape
+    if windows < 2:
+        raise ValueError(f"activity: the window-shuffle null needs at least 2 windows, got {windows}")
+    terms = flow_terms(act, k, seed, workers, measure, standardize, max_duplicate_share, on_duplicates)
+    observed = terms.flow
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # constant nodes: warned once above
+        now, nxt, constant = _prepare(act, k, seed, standardize, None, on_duplicates)
+    pairs = _Pairs(now, nxt, k)
+    live = np.flatnonzero(~constant)
+    rng = _null_rng(seed)
+    steps = T - 1
+    null = np.full((int(n_surrogates), m, m), np.nan)
+    perms = [rng.permutation(windows) for _ in range(int(n_surrogates))]
+    offsets = np.arange(steps)
+
+    def row(task):
+        s, a = task
+        rows = (perms[s][:, None] * steps + offsets).ravel()  # sample index of the source's window
+        x = np.ascontiguousarray(pairs.now[a][rows])
+        out = np.full(m, np.nan)
+        for b in live:
+            if b == a:
+                continue
+            if measure == "te":
+                out[b] = pairs.te(x, a, b)
+            else:
+                out[b] = pairs.mi_next(x, a, b) - pairs.mi_now(x, a, b)
+        return out
+
+    tasks = [(s, a) for s in range(int(n_surrogates)) for a in live]
+    for (s, a), r in zip(tasks, _map_rows(row, tasks, workers)):
+        null[s, a] = r
+    return FlowNull(observed, null, surrogate_pvalues(observed, null, p_method))
+
+
+def bh_qvalues(p) -> np.ndarray:
+    """Benjamini-Hochberg q-values of p-values of any shape; NaN entries are not tests.
+
+    ``q_(i) = min_{j >= i} p_(j) * m / j`` over the ``m`` finite p-values sorted
+    ascending, capped at 1. Rejecting ``q <= alpha`` controls the false discovery
+    rate at ``alpha`` (independent or positively dependent tests).
+    """
+    p = np.asarray(p, dtype=np.float64)
+    q = np.full(p.shape, np.nan)
+    finite = np.isfinite(p)
+    vals = p[finite]
+    if vals.size == 0:
+        return q
+    if (vals < 0).any() or (vals > 1).any():
+        raise ValueError("p: p-values must lie in [0, 1]")
+    order = np.argsort(vals, kind="stable")
+    m = vals.size
+    scaled = vals[order] * m / np.arange(1, m + 1)
+    mono = np.minimum.accumulate(scaled[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.minimum(mono, 1.0)
+    q[finite] = out
+    return q
 
 
 # -------------------------------------------------------------------- graph
@@ -316,28 +582,31 @@ def rank_nodes(
     return res.ranks
 
 
-def order_score(ranks, layers, include=None, decimals: int = 6) -> dict[str, float]:
-    """How well ranks put inputs < hidden < outputs.
+def order_score(ranks, layers, include=None, decimals: int = 6, order=LAYERS) -> dict[str, float]:
+    """How well ranks put the layers in ``order`` (default inputs < hidden < outputs).
 
-    For each layer pair (input, hidden), (hidden, output), (input, output): the
-    fraction of node pairs ranked in that order (ties, after rounding ranks to
-    ``decimals``, count one half); ``all``: the same over all such pairs pooled;
-    ``kendall_tau``: Kendall's tau-b between layer index and rank. ``include``
-    (bool mask) selects nodes, e.g. those with an edge: an isolated node's rank 0
-    is a convention, not evidence. NaN where a layer has no node.
+    For each pair of layers (lo, hi) with lo before hi in ``order`` — for the
+    default (input, hidden), (hidden, output), (input, output) — the fraction of
+    node pairs ranked in that order (ties, after rounding ranks to ``decimals``,
+    count one half), keyed ``"lo_hi"``; ``all``: the same over all such pairs
+    pooled; ``kendall_tau``: Kendall's tau-b between layer index and rank.
+    ``include`` (bool mask) selects nodes, e.g. those with an edge: an isolated
+    node's rank 0 is a convention, not evidence. NaN where a layer has no node.
     """
+    order = tuple(order)
     r = np.round(np.asarray(ranks, dtype=np.float64), decimals)
     lay = np.asarray(layers)
-    unknown = set(np.unique(lay)) - set(LAYERS)
+    unknown = set(np.unique(lay)) - set(order)
     if unknown:
-        raise ValueError(f"layers: unknown layer name(s) {sorted(unknown)}; expected {LAYERS}")
+        raise ValueError(f"layers: unknown layer name(s) {sorted(unknown)}; expected {order}")
     if r.shape != lay.shape:
         raise ValueError(f"ranks and layers must have the same shape, got {r.shape} and {lay.shape}")
     keep = np.ones(r.shape, bool) if include is None else np.asarray(include, bool)
     out: dict[str, float] = {}
     total_good = 0.0
     total = 0
-    for lo, hi in (("input", "hidden"), ("hidden", "output"), ("input", "output")):
+    pairs = [(order[i], order[i + gap]) for gap in range(1, len(order)) for i in range(len(order) - gap)]
+    for lo, hi in pairs:
         r_lo = r[keep & (lay == lo)]
         r_hi = r[keep & (lay == hi)]
         if r_lo.size == 0 or r_hi.size == 0:
@@ -348,7 +617,7 @@ def order_score(ranks, layers, include=None, decimals: int = 6) -> dict[str, flo
         total_good += float(good.sum())
         total += good.size
     out["all"] = total_good / total if total else np.nan
-    code = np.array([LAYERS.index(x) for x in lay[keep]])
+    code = np.array([order.index(x) for x in lay[keep]])
     if code.size > 1 and np.ptp(code) > 0 and np.ptp(r[keep]) > 0:
         out["kendall_tau"] = float(stats.kendalltau(code, r[keep]).statistic)
     else:
@@ -447,3 +716,66 @@ def threshold_analysis(
         pd.concat(nodes, ignore_index=True),
         pd.DataFrame(summary),
     )
+
+
+# ------------------------------------------------------------ ground truth
+
+
+PLANTED_ORDER = ("input", "layer1", "layer2", "output")
+
+
+def planted_layers(
+    seed=0,
+    sizes=(2, 3, 3, 2),
+    windows: int = 60,
+    T: int = 4,
+    phi: float = 0.9,
+    noise: float = 0.3,
+    fan_in: int = 2,
+    gain: float = 1.5,
+):
+    """A layered, lagged, nonlinear network with a known flow graph, as activity for :func:`flow_matrix`.
+
+    Layers ``inputs -> layer1 -> layer2 -> outputs`` (``sizes`` nodes each). Inputs
+    are independent AR(1) series with coefficient ``phi`` (unit variance: strongly
+    autocorrelated, like a seasonal driver). Each node of a later layer reads
+    ``fan_in`` random nodes of the layer before, one step earlier:
+    ``v_{t+1} = tanh(gain * sum_j w_j u_j(t)) + noise * e`` (outputs: linear, no
+    tanh), weights ``+-U(0.7, 1.3) / sqrt(fan_in)``. One long series (after a
+    burn-in) is cut into ``windows`` non-overlapping windows of ``T`` steps, so
+    each observation enters once.
+
+    Returns ``(activity [windows, T, nodes], layers [nodes] named by
+    PLANTED_ORDER, true_edges [nodes, nodes] bool)``.
+    """
+    rng = np.random.default_rng(seed)
+    sizes = tuple(int(s) for s in sizes)
+    if len(sizes) != len(PLANTED_ORDER) or min(sizes) < 1:
+        raise ValueError(f"sizes: expected {len(PLANTED_ORDER)} positive layer sizes, got {sizes}")
+    m = sum(sizes)
+    start = np.cumsum((0,) + sizes)
+    burn = 50
+    length = burn + windows * T
+    v = np.zeros((length, m))
+    edges = np.zeros((m, m), dtype=bool)
+    weights = np.zeros((m, m))
+    for layer in range(1, len(sizes)):
+        prev = np.arange(start[layer - 1], start[layer])
+        for node in range(start[layer], start[layer + 1]):
+            parents = rng.choice(prev, size=min(fan_in, prev.size), replace=False)
+            signs = rng.choice([-1.0, 1.0], size=parents.size)
+            weights[parents, node] = signs * rng.uniform(0.7, 1.3, parents.size) / np.sqrt(parents.size)
+            edges[parents, node] = True
+    inputs = slice(0, sizes[0])
+    v[0, inputs] = rng.standard_normal(sizes[0])
+    shocks = rng.standard_normal((length, m))
+    out_nodes = np.arange(start[-2], start[-1])
+    for t in range(1, length):
+        v[t, inputs] = phi * v[t - 1, inputs] + np.sqrt(1 - phi**2) * shocks[t, inputs]
+        drive = v[t - 1] @ weights  # [m]: each node's input from the layer before, one step earlier
+        later = np.arange(sizes[0], m)
+        act = np.where(np.isin(later, out_nodes), drive[later], np.tanh(gain * drive[later]))
+        v[t, later] = act + noise * shocks[t, later]
+    activity = v[burn:].reshape(windows, T, m)
+    layers = np.repeat(np.array(PLANTED_ORDER), sizes)
+    return activity, layers, edges

@@ -1,0 +1,148 @@
+"""Flow significance: cost of the surrogate null, and the planted-network ground truth.
+
+    python bench/flow.py [--seeds 5] [--surrogates 99] [--windows 60] [--T 4]
+                         [--cost-nodes 16] [--cost-samples 200 500] [--skip-cost]
+
+Part 1 (cost): seconds for one ``flow_null`` of ``--cost-nodes`` nodes at each
+``--cost-samples`` sample count with 20 surrogates, per measure, and what that
+implies per surrogate and per 100 surrogates (the pipeline runs it once per
+seed, measure and readout timing).
+
+Part 2 (ground truth): :func:`rnninfo.flow.planted_layers` networks (inputs ->
+layer1 -> layer2 -> outputs, one step per layer, AR(1) 0.9 inputs), several seeds.
+For each measure and p-value method: flow + window-shuffle null + Benjamini-Hochberg
+(q <= 0.05) + threshold -> edges -> ranks; the order score over nodes with an edge
+(each layer before the next: adjacent layer pairs pooled; and all layer pairs),
+averaged over seeds, per threshold; "no significance" uses the threshold alone.
+Then the null: independent nodes (AR(1) 0.9 and white), the share of pairs with
+p <= 0.05 and the number of BH edges.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+
+import numpy as np
+
+from rnninfo import flow
+
+THRESHOLDS = (0.0, 0.02, 0.05, 0.1)
+ALPHA = 0.05
+
+
+def adjacent_order(ranks, layers, include, order=flow.PLANTED_ORDER) -> float:
+    """Share of (layer l, layer l+1) node pairs ranked in order, pooled (ties one half)."""
+    good = total = 0.0
+    for lo, hi in zip(order[:-1], order[1:]):
+        r_lo = ranks[include & (layers == lo)]
+        r_hi = ranks[include & (layers == hi)]
+        g = (r_lo[:, None] < r_hi[None, :]) + 0.5 * (r_lo[:, None] == r_hi[None, :])
+        good += g.sum()
+        total += g.size
+    return good / total if total else np.nan
+
+
+def scores(observed, q, layers, thresholds=THRESHOLDS, alpha=ALPHA):
+    """{threshold: (adjacent order, all-pairs order, edges)} over nodes with an edge."""
+    out = {}
+    for thr in thresholds:
+        keep = observed if q is None else np.where(np.nan_to_num(q, nan=np.inf) <= alpha, observed, np.nan)
+        adj = flow.adjacency(keep, thr)
+        ranks = flow.rank_nodes(adj, tol=1e-10)
+        linked = (adj.sum(0) + adj.sum(1)) > 0
+        ranks = np.round(ranks, 6)
+        allp = flow.order_score(ranks, layers, include=linked, order=flow.PLANTED_ORDER)["all"]
+        out[thr] = (adjacent_order(ranks, layers, linked), allp, int(adj.sum()))
+    return out
+
+
+def ground_truth(seeds, surrogates, windows, T):
+    print(f"\nplanted layered networks: sizes (2, 3, 3, 2), {windows} windows x {T - 1} step pairs, "
+          f"{surrogates} surrogates, BH q <= {ALPHA}; order scores over linked nodes, mean over {len(seeds)} seeds")
+    rows = {}
+    for seed in seeds:
+        act, layers, _ = flow.planted_layers(seed, windows=windows, T=T)
+        for measure in flow.MEASURES:
+            res = flow.flow_null(act, k=3, seed=seed, measure=measure, n_surrogates=surrogates)
+            off = ~np.eye(len(layers), dtype=bool)
+            for method in ("none",) + flow.P_METHODS:
+                if method == "none":
+                    q = None
+                else:
+                    p = flow.surrogate_pvalues(res.observed, res.null, method)
+                    q = np.full(p.shape, np.nan)
+                    q[off] = flow.bh_qvalues(p[off])
+                for thr, val in scores(res.observed, q, layers).items():
+                    rows.setdefault((measure, method, thr), []).append(val)
+    print(f"{'measure':>7} {'significance':>12} {'threshold':>9} {'adjacent':>8} {'all':>6} {'edges':>6}")
+    for (measure, method, thr), vals in rows.items():
+        v = np.array(vals, dtype=float)
+        print(f"{measure:>7} {method:>12} {thr:9.2f} {np.nanmean(v[:, 0]):8.3f} {np.nanmean(v[:, 1]):6.3f} "
+              f"{v[:, 2].mean():6.1f}")
+    for measure in flow.MEASURES:
+        for method in flow.P_METHODS:
+            mean = np.nanmean([np.nanmean(np.array(rows[(measure, method, t)], float)[:, 0]) for t in THRESHOLDS])
+            print(f"  {measure} + {method} p + BH: adjacent order averaged over seeds and thresholds = {mean:.3f}")
+
+
+def null_rates(seeds, surrogates, windows, T):
+    print(f"\nnull: 8 independent nodes (4 AR(1) 0.9, 4 white), {windows} windows x {T - 1} step pairs")
+    for measure in flow.MEASURES:
+        for method in flow.P_METHODS:
+            share, edges = [], []
+            for seed in seeds:
+                rng = np.random.default_rng([99, seed])
+                ar = np.zeros((windows * T + 50, 4))
+                for t in range(1, len(ar)):
+                    ar[t] = 0.9 * ar[t - 1] + np.sqrt(0.19) * rng.standard_normal(4)
+                act = np.concatenate(
+                    [ar[50:].reshape(windows, T, 4), rng.standard_normal((windows, T, 4))], axis=-1
+                )
+                res = flow.flow_null(act, k=3, seed=seed, measure=measure, n_surrogates=surrogates, p_method=method)
+                off = ~np.eye(8, dtype=bool)
+                share.append(np.mean(res.p[off] <= ALPHA))
+                edges.append(int((flow.bh_qvalues(res.p[off]) <= ALPHA).sum()))
+            print(f"  {measure} {method:>9}: share of pairs with p <= {ALPHA}: {np.mean(share):.3f}; "
+                  f"BH edges per network: {np.mean(edges):.2f}")
+
+
+def cost(nodes, sample_counts, surrogates=20):
+    print(f"\nflow_null cost: {nodes} nodes ({nodes * (nodes - 1)} ordered pairs), {surrogates} surrogates, 1 thread")
+    for n in sample_counts:
+        rng = np.random.default_rng(n)
+        windows = n // 2
+        act = rng.standard_normal((windows, 3, nodes))
+        act[:, 1:, 1:] += 0.5 * act[:, :-1, :-1]
+        for measure in flow.MEASURES:
+            t0 = time.perf_counter()
+            flow.flow_null(act, k=3, seed=0, measure=measure, n_surrogates=surrogates)
+            dt = time.perf_counter() - t0
+            per = dt / (surrogates + 1)
+            print(f"  n = {windows * 2:5d} samples, {measure:>4}: {dt:6.2f} s = {per:.3f} s per flow matrix; "
+                  f"100 surrogates ~ {101 * per:.0f} s")
+
+
+def main(argv=None) -> int:
+    warnings.simplefilter("ignore", RuntimeWarning)  # means over no edges print as nan
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--surrogates", type=int, default=99)
+    ap.add_argument("--windows", type=int, default=60)
+    ap.add_argument("--T", type=int, default=4)
+    ap.add_argument("--cost-nodes", type=int, default=16)
+    ap.add_argument("--cost-samples", type=int, nargs="+", default=[200, 500])
+    ap.add_argument("--skip-cost", action="store_true")
+    args = ap.parse_args(argv)
+    if not args.skip_cost:
+        cost(args.cost_nodes, args.cost_samples)
+    seeds = list(range(args.seeds))
+    ground_truth(seeds, args.surrogates, args.windows, args.T)
+    null_rates(seeds, args.surrogates, args.windows, args.T)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
