@@ -42,6 +42,13 @@ def test_windows_and_targets_line_up_with_days(tmp_path):
             assert raw[i, t, 5] == float((i + t) % 2 == 0)           # weather=sun
         # the target is tomorrow's (day i+3) temp_max and temp_min
         np.testing.assert_allclose(y[i], [10.0 + i + 3, (i + 3) / 2.0], atol=1e-5)
+    # the per-step targets: after step t, day i+t+1's (the authors' loss at every step)
+    y_steps = d.to_degrees(np.concatenate([d.y_train_steps, d.y_test_steps]).astype(np.float64))
+    assert y_steps.shape == (n_win, 3, 2)
+    for t in range(3):
+        np.testing.assert_allclose(y_steps[:, t, 0], 10.0 + np.arange(n_win) + t + 1, atol=1e-5)
+        np.testing.assert_allclose(y_steps[:, t, 1], (np.arange(n_win) + t + 1) / 2.0, atol=1e-5)
+    np.testing.assert_array_equal(d.y_test_steps[:, -1], d.y_test)
     # persistence input: the last input day's targets
     np.testing.assert_allclose(d.raw_test_today[:, 0], raw[len(d.x_train):, -1, 1])
     # test target dates come strictly after every training target date

@@ -1,12 +1,29 @@
-"""Paper B network: equations, training, gradient statistics, snapshots, determinism (rnninfo.elman)."""
+"""Paper B network: equations, gradients, both training regimes, snapshots, determinism (rnninfo.elman)."""
+
+import dataclasses
 
 import numpy as np
 import pytest
 import torch
 
-from rnninfo.elman import Elman, ElmanConfig, activations_arrays, seed_generator, train_seed
+from rnninfo.elman import (
+    GRAD_LAYERS,
+    PARAMS,
+    ElmanConfig,
+    _Adam,
+    activations_arrays,
+    forward,
+    gradient_stats,
+    gradients,
+    init_params,
+    snapshot_updates,
+    to_module,
+    train_seed,
+)
 from rnninfo.weather_data import DataConfig, load_weather
 from rnninfo.weather_info import baseline_errors
+
+FEW = ({"every": 1, "until": None},)  # a snapshot per epoch
 
 
 @pytest.fixture(scope="module")
@@ -15,78 +32,222 @@ def data():
 
 
 @pytest.fixture(scope="module")
-def trained(data):
-    return train_seed(data, ElmanConfig(epochs=40, lr=0.003, batch_size=64, snapshot_every=10), seed=0)
+def small(data):
+    """The first 30 training windows only: fast exact-reference tests."""
+    return dataclasses.replace(data, x_train=data.x_train[:30], y_train=data.y_train[:30],
+                               y_train_steps=data.y_train_steps[:30])
 
 
-def test_forward_is_the_elman_recursion():
-    net = Elman(3, 4, 2).init_(torch.Generator().manual_seed(0))
-    x = torch.randn(5, 6, 3, generator=torch.Generator().manual_seed(1))
-    hidden, out = net(x)
-    p = {k: v.detach().double().numpy() for k, v in net.state_dict().items()}
-    h = np.zeros((5, 4))
+def random_params(seed=0, d_in=3, H=4, d_out=2):
+    rng = np.random.default_rng(seed)
+    shapes = {"W_in": (H, d_in), "W": (H, H), "b": (H,), "h0": (H,), "W_out": (d_out, H), "b_y": (d_out,)}
+    return {k: rng.normal(scale=0.7, size=shapes[k]) for k in PARAMS}
+
+
+def torch_loss(p, x, y, loss_steps):
+    """Reference: the same loss through torch's Elman module, float64."""
+    net = to_module(p).double()
+    with torch.no_grad():
+        for k in PARAMS:
+            getattr(net, k).copy_(torch.from_numpy(p[k]))
+    _, out = net(torch.from_numpy(x))
+    err = (out - torch.from_numpy(y)) ** 2
+    loss = err.mean() if loss_steps == "all" else err[:, -1].mean()
+    return net, loss
+
+
+def test_forward_is_the_elman_recursion_and_the_torch_module():
+    p = random_params()
+    x = np.random.default_rng(1).normal(size=(5, 6, 3))
+    hidden, out = forward(p, x)
+    h = np.tile(p["h0"], (5, 1))
     for t in range(6):
-        h = np.tanh(x[:, t].double().numpy() @ p["W_in"].T + h @ p["W"].T + p["b"])
-        np.testing.assert_allclose(hidden[:, t].detach().numpy(), h, atol=1e-6)
-        np.testing.assert_allclose(out[:, t].detach().numpy(), h @ p["W_out"].T + p["b_y"], atol=1e-6)
-    assert set(p) == {"W_in", "W", "b", "W_out", "b_y"}
-    assert p["W"].shape == (4, 4)  # full hidden-to-hidden matrix
+        h = np.tanh(x[:, t] @ p["W_in"].T + h @ p["W"].T + p["b"])
+        np.testing.assert_allclose(hidden[:, t], h, atol=1e-12)
+        np.testing.assert_allclose(out[:, t], h @ p["W_out"].T + p["b_y"], atol=1e-12)
+    net = to_module(p)
+    assert set(net.state_dict()) == set(PARAMS) and net.W.shape == (4, 4)  # full hidden-to-hidden matrix
+    with torch.no_grad():
+        h_t, o_t = net(torch.from_numpy(x.astype(np.float32)))
+    np.testing.assert_allclose(o_t.numpy(), out, atol=1e-5)
 
 
-def test_trained_net_beats_persistence(data, trained):
-    pred = data.to_degrees(trained.outputs[-1][:, -1].astype(np.float64))
+@pytest.mark.parametrize("loss_steps", ["all", "last"])
+def test_gradients_equal_torch_autograd(loss_steps):
+    p = random_params(2)
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(6, 5, 3)), rng.normal(size=(6, 5, 2))
+    loss, g = gradients(p, x, y, loss_steps)
+    net, ref = torch_loss(p, x, y, loss_steps)
+    ref.backward()
+    assert loss == pytest.approx(ref.item(), rel=1e-12)
+    for k in PARAMS:
+        np.testing.assert_allclose(g[k], getattr(net, k).grad.numpy(), rtol=1e-10, atol=1e-13, err_msg=k)
+    # per-sequence gradients: each is that sequence's own gradient; their mean is the batch gradient
+    _, gs = gradients(p, x, y, loss_steps, per_sample=True)
+    for i in (0, 4):
+        _, gi = gradients(p, x[i : i + 1], y[i : i + 1], loss_steps)
+        for k in PARAMS:
+            np.testing.assert_allclose(gs[k][i], gi[k], rtol=1e-10, atol=1e-14)
+    for k in PARAMS:
+        np.testing.assert_allclose(gs[k].mean(axis=0), g[k], rtol=1e-10, atol=1e-14)
+
+
+def test_last_step_loss_ignores_earlier_targets():
+    p = random_params(4)
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(3, 5, 3)), rng.normal(size=(3, 5, 2))
+    y2 = y.copy()
+    y2[:, :-1] += 10.0
+    a, b = gradients(p, x, y, "last")[1], gradients(p, x, y2, "last")[1]
+    assert all(np.array_equal(a[k], b[k]) for k in PARAMS)
+    assert not np.allclose(gradients(p, x, y, "all")[1]["W"], gradients(p, x, y2, "all")[1]["W"])
+
+
+def test_adam_equals_torch_adam():
+    p = random_params(6)
+    rng = np.random.default_rng(7)
+    x, y = rng.normal(size=(8, 5, 3)), rng.normal(size=(8, 5, 2))
+    net, _ = torch_loss(p, x, y, "all")
+    opt_t = torch.optim.Adam(net.parameters(), lr=0.01)
+    opt = _Adam(p, 0.01)
+    for _ in range(5):
+        _, g = gradients(p, x, y, "all")
+        opt.step(p, g)
+        opt_t.zero_grad()
+        _, out = net(torch.from_numpy(x))
+        ((out - torch.from_numpy(y)) ** 2).mean().backward()
+        opt_t.step()
+    for k in PARAMS:
+        np.testing.assert_allclose(p[k], getattr(net, k).detach().numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_original_init_is_the_authors():
+    p = init_params(9, 10, 2, ElmanConfig(), np.random.default_rng(0))
+    for k in ("W_in", "W", "W_out"):
+        assert np.abs(p[k]).max() <= 0.01 and np.abs(p[k]).max() > 0.009
+    for k in ("b", "h0", "b_y"):
+        assert not p[k].any()
+
+
+def test_original_regime_is_momentum_sgd_one_sequence_per_update_in_order(small):
+    """Two epochs (switch after the first) against a loop written from the authors' update rule."""
+    cfg = ElmanConfig(epochs=2, momentum_switch=1, lr=0.01, lr_decay=0.9, snapshots=FEW)
+    res = train_seed(small, cfg, seed=0)
+    p = init_params(9, 10, 2, cfg, np.random.default_rng([cfg.root_seed, 0x5745_4154, 0]))
+    net, _ = torch_loss(p, small.x_train[:1].astype(np.float64), small.y_train_steps[:1].astype(np.float64), "all")
+    vel = {k: torch.zeros_like(getattr(net, k)) for k in PARAMS}
+    x, y = torch.from_numpy(small.x_train.astype(np.float64)), torch.from_numpy(small.y_train_steps.astype(np.float64))
+    for epoch, (lr, mom) in enumerate([(0.01, 0.5), (0.009, 0.9)]):
+        for i in range(len(x)):
+            net.zero_grad()
+            _, out = net(x[i : i + 1])
+            ((out - y[i : i + 1]) ** 2).mean().backward()
+            with torch.no_grad():
+                for k in PARAMS:
+                    vel[k] = mom * vel[k] - lr * getattr(net, k).grad
+                    getattr(net, k).add_(vel[k])
+    for k in PARAMS:
+        np.testing.assert_allclose(res.params[k], getattr(net, k).detach().numpy(), rtol=1e-9, atol=1e-12, err_msg=k)
+    assert res.updates.tolist() == [0, 30, 60] and res.epochs.tolist() == [0.0, 1.0, 2.0]
+    assert res.log.momentum.tolist() == [0.5, 0.5, 0.9]
+    assert res.log.lr.tolist() == pytest.approx([0.01, 0.01, 0.009])
+
+
+def test_snapshot_schedule():
+    sched = ({"every": 0.5, "until": 2}, {"every": 1, "until": 4}, {"every": 3, "until": None})
+    assert snapshot_updates(sched, 10, 10).tolist() == [0, 5, 10, 15, 20, 30, 40, 70, 100]
+    # fractions of an epoch round to whole updates; duplicates collapse
+    assert snapshot_updates(({"every": 0.04, "until": 1},), 10, 1).tolist() == list(range(11))
+    assert snapshot_updates(({"every": 25, "until": 100, "unit": "updates"},), 1235, 1).tolist() == [0, 25, 50, 75, 100, 1235]
+    # the end of training is always a snapshot; points beyond it are dropped
+    assert snapshot_updates(({"every": 4, "until": None},), 3, 7).tolist() == [0, 12, 21]
+    with pytest.raises(ValueError, match="unit"):
+        snapshot_updates(({"every": 1, "unit": "days"},), 10, 2)
+    with pytest.raises(ValueError, match="before the previous"):
+        snapshot_updates(({"every": 1, "until": 3}, {"every": 1, "until": 2}), 10, 5)
+
+
+def test_default_schedule_resolves_the_first_epochs_of_both_regimes(data):
+    for opt, per_epoch in (("original", 1235), ("adam", 10)):
+        cfg = ElmanConfig(optimizer=opt)
+        u = snapshot_updates(cfg.snapshots, per_epoch, 300)
+        first = u[u <= per_epoch]
+        assert len(first) >= 10, opt  # at least ten snapshots inside the first epoch
+        assert u[-1] == 300 * per_epoch
+
+
+def test_gradient_statistics_are_over_training_sequences(small):
+    p = init_params(9, 10, 2, ElmanConfig(optimizer="adam"), np.random.default_rng(1))
+    x, y = small.x_train.astype(np.float64), small.y_train_steps.astype(np.float64)
+    mean, std = gradient_stats(p, x, y, "all")
+    assert mean.shape == std.shape == (len(GRAD_LAYERS),)
+    per = []
+    for i in range(len(x)):
+        net, loss = torch_loss(p, x[i : i + 1], y[i : i + 1], "all")
+        loss.backward()
+        per.append(torch.cat([getattr(net, k).grad.reshape(-1) for k in PARAMS]).numpy())
+    per = np.array(per)                                                   # (n, P)
+    assert mean[-1] == pytest.approx(np.linalg.norm(per.mean(axis=0)), rel=1e-9)
+    assert std[-1] == pytest.approx(np.linalg.norm(per.std(axis=0)), rel=1e-9)
+    n_w = 10 * 10
+    lo = 10 * 9
+    assert std[GRAD_LAYERS.index("W")] == pytest.approx(np.linalg.norm(per[:, lo : lo + n_w].std(axis=0)), rel=1e-9)
+
+
+@pytest.mark.parametrize("optimizer", ["original", "adam"])
+def test_trained_net_beats_persistence(data, optimizer):
+    epochs, lr = (3, 0.001) if optimizer == "original" else (40, 0.003)
+    res = train_seed(data, ElmanConfig(optimizer=optimizer, epochs=epochs, lr=lr, snapshots=FEW), seed=0)
+    pred = data.to_degrees(res.outputs[-1][:, -1].astype(np.float64))
     err = pred - data.to_degrees(data.y_test.astype(np.float64))
     mae, rmse = np.abs(err).mean(axis=0), np.sqrt((err**2).mean(axis=0))
     base = baseline_errors(data).set_index(["model", "target"])
     for j, target in enumerate(data.target_names):
-        pers = base.loc[("persistence", target)]
-        assert mae[j] < pers.mae
-        assert rmse[j] < 0.97 * pers.rmse
-    # the log's last MAE is the same number
-    np.testing.assert_allclose(trained.log.iloc[-1][[f"test_mae_{t}" for t in data.target_names]], mae, rtol=1e-5)
-    # and training made it much better than the untrained net
-    assert trained.log.test_mse.iloc[-1] < 0.2 * trained.log.test_mse.iloc[0]
+        if optimizer == "adam":  # the authors' regime needs more than 3 epochs to pass persistence
+            pers = base.loc[("persistence", target)]
+            assert mae[j] < pers.mae
+            assert rmse[j] < 0.97 * pers.rmse
+        assert mae[j] < 0.4 * base.loc[("train_mean", target)].mae
+    np.testing.assert_allclose(res.log.iloc[-1][[f"test_mae_{t}" for t in data.target_names]], mae, rtol=1e-5)
+    assert res.log.test_mse.iloc[-1] < 0.2 * res.log.test_mse.iloc[0]
+    # every step's readout is trained: the first steps' outputs predict their next day too
+    first = ((res.outputs[-1][:, 0] - data.y_test_steps[:, 0]) ** 2).mean()
+    assert first < 0.5 * ((res.outputs[0][:, 0] - data.y_test_steps[:, 0]) ** 2).mean()
 
 
-def test_snapshot_arrays_shapes_and_dtypes(data, trained):
-    a = activations_arrays(data, trained, seed=0)
-    n, T, d_in = data.x_test.shape
-    K = 5  # epochs 0, 10, 20, 30, 40
-    assert a["epochs"].dtype == np.int64 and a["epochs"].tolist() == [0, 10, 20, 30, 40]
+def test_snapshot_arrays_shapes_and_dtypes(small):
+    res = train_seed(small, ElmanConfig(epochs=2, snapshots=({"every": 0.5, "until": None},)), seed=0)
+    a = activations_arrays(small, res, seed=0)
+    n, T, d_in = small.x_test.shape
+    assert a["updates"].dtype == np.int64 and a["updates"].tolist() == [0, 15, 30, 45, 60]
+    assert a["epochs"].dtype == np.float64 and a["epochs"].tolist() == [0, 0.5, 1, 1.5, 2]
     assert a["inputs"].shape == (n, T, d_in) and a["inputs"].dtype == np.float32
-    assert a["targets"].shape == (n, 2) and a["targets"].dtype == np.float32
-    assert a["hidden"].shape == (K, n, T, 10) and a["hidden"].dtype == np.float32
-    assert a["outputs"].shape == (K, n, T, 2) and a["outputs"].dtype == np.float32
-    assert a["input_names"].dtype.kind == "U" and a["input_names"].shape == (d_in,)
-    assert len(trained.log) == 41 and list(trained.log.epoch) == list(range(41))
+    assert a["targets"].shape == (n, 2) and a["targets_steps"].shape == (n, T, 2)
+    np.testing.assert_array_equal(a["targets_steps"][:, -1], a["targets"])
+    assert a["hidden"].shape == (5, n, T, 10) and a["hidden"].dtype == np.float32
+    assert a["outputs"].shape == (5, n, T, 2) and a["outputs"].dtype == np.float32
+    assert a["grad_mean"].shape == a["grad_std"].shape == (5, len(GRAD_LAYERS))
+    assert a["grad_layers"].tolist() == list(GRAD_LAYERS)
+    assert str(a["optimizer"]) == "original" and str(a["loss_steps"]) == "all"
+    assert list(res.log["update"]) == [0, 15, 30, 45, 60]
+    np.testing.assert_allclose(res.log.grad_mean, a["grad_mean"][:, -1])
     assert np.abs(a["hidden"]).max() <= 1.0
 
 
-def test_snapshot_keeps_last_epoch_off_the_grid(data):
-    res = train_seed(data, ElmanConfig(epochs=7, snapshot_every=3), seed=0)
-    assert res.epochs.tolist() == [0, 3, 6, 7]
-
-
-def test_gradient_statistics_full_batch(data):
-    # one minibatch per epoch: the std over minibatches is 0 and the mean is the full gradient's norm
-    res = train_seed(data, ElmanConfig(epochs=1, batch_size=10_000), seed=3)
-    assert (res.log.grad_std == 0).all()
-    net = Elman(data.x_train.shape[2], 10, 2).init_(seed_generator(2024, 3))
-    _, out = net(torch.from_numpy(data.x_train))
-    ((out[:, -1] - torch.from_numpy(data.y_train)) ** 2).mean().backward()
-    g = torch.cat([p.grad.reshape(-1) for p in net.parameters()])
-    assert res.log.grad_mean.iloc[0] == pytest.approx(float(g.norm()), rel=1e-5)
-
-
-def test_same_seed_same_bytes_other_seed_differs(data):
-    cfg = ElmanConfig(epochs=3, snapshot_every=1)
-    a, b, c = (train_seed(data, cfg, s) for s in (1, 1, 2))
+def test_same_seed_same_bytes_other_seed_differs_global_rng_alone(small):
+    state, np_state = torch.random.get_rng_state(), np.random.get_state()[1].copy()
+    cfg = ElmanConfig(optimizer="adam", epochs=2, batch_size=8, snapshots=FEW)
+    a, b, c = (train_seed(small, cfg, s) for s in (1, 1, 2))
     assert np.array_equal(a.hidden, b.hidden) and np.array_equal(a.outputs, b.outputs)
     assert a.log.equals(b.log)
     assert not np.array_equal(a.hidden, c.hidden)
-
-
-def test_training_leaves_global_rng_alone(data):
-    state = torch.random.get_rng_state()
-    train_seed(data, ElmanConfig(epochs=1), seed=0)
     assert torch.equal(state, torch.random.get_rng_state())
+    assert np.array_equal(np_state, np.random.get_state()[1])
+
+
+def test_bad_regime_named():
+    with pytest.raises(ValueError, match="optimizer"):
+        ElmanConfig(optimizer="sgd")
+    with pytest.raises(ValueError, match="loss_steps"):
+        ElmanConfig(loss_steps="first")

@@ -1,170 +1,492 @@
 """Paper B's network: a fully recurrent (Elman) net, trained with snapshots of its activity.
 
-    h_t = tanh(W_in x_t + W h_{t-1} + b),   h_0 = 0
+    h_t = tanh(W_in x_t + W h_{t-1} + b),   h_{-1} = h0 (a learned parameter)
     y_t = W_out h_t + b_y
 
-MSE on the last step's output against tomorrow's (z-scored) targets, Adam.
-Every ``snapshot_every`` epochs (and before training, epoch 0) the network is
-run on the test windows and its hidden and output activity at every step kept.
+**Loss.** MSE against the next day's (z-scored) targets: ``loss_steps="all"``
+(default) puts an output at every step t against day i+t+1, the mean over steps
+and targets, as the authors' code does (``rnn.py``: ``T.mean((y_pred - y)**2)``
+over the sequence, ``parse_data.divide_to_sequence``: targets are the next days);
+``"last"`` trains the last step's output only. The errors in the log are the
+last step's (tomorrow's forecast) under either choice, plus ``*_all_steps``.
 
-Gradient statistics per epoch follow Shwartz-Ziv & Tishby (2017), which paper B
-cites for them: with g_b the gradient of all parameters (one flat vector) on
-minibatch b of the epoch, ``grad_mean = ||mean_b g_b||_2`` and
-``grad_std = ||std_b g_b||_2`` (elementwise std over the epoch's minibatches,
-ddof=0). Epoch 0 has the same statistics from one pass without updates.
+**Training regimes** (``optimizer``):
 
-All randomness (initial weights, minibatch order) comes from one
-``torch.Generator`` seeded from ``np.random.default_rng([root_seed, STREAM, seed])``.
+- ``"original"`` (default, the reproduction): the authors' ``rnn.MetaRNN.fit``.
+  Plain SGD, one training sequence per update, in a fixed order (the windows in
+  date order, every epoch); classical momentum ``v <- m v - lr_e g, p <- p + v``
+  with ``m = momentum[0]`` in epochs 1 .. ``momentum_switch`` and ``momentum[1]``
+  after (the code's ``epoch > momentum_switchover``, epochs counted from 1);
+  ``lr_e = lr * lr_decay**(e - 1)`` in epoch e; ``W_in, W, W_out ~
+  U(-init_range, init_range)``, biases and h0 zero (h0 is learned).
+- ``"adam"``: minibatches of ``batch_size`` in a fresh random order every epoch,
+  Adam (betas 0.9, 0.999, eps 1e-8, the same algebra as ``torch.optim.Adam``),
+  constant ``lr``; every parameter but h0 ~ U(-1/sqrt(H), 1/sqrt(H)) (torch's RNN
+  default), h0 zero and learned.
+
+Training runs in numpy (float64) with hand-written backpropagation through time
+(:func:`gradients`): a one-sequence update of this 10-unit net costs ~0.25 ms,
+5x less than torch autograd, and the authors' regime makes 1,235 of them per
+epoch. Tests check the gradients against torch autograd and the Adam steps
+against ``torch.optim.Adam``; :class:`Elman` is the same network as a torch
+module (``model.pt`` is its state dict).
+
+**Snapshots.** ``snapshots`` lists segments ``{every, until, unit}`` (unit
+``"epochs"`` (default) or ``"updates"``; ``until`` null = the end of training);
+each segment starts where the previous ended. Points are rounded to whole
+optimizer updates (:func:`snapshot_updates`), so the same schedule resolves the
+first epochs of both regimes: 0.04 epoch is ~49 updates in the original regime
+and 1 update with Adam (10 updates per epoch). Update 0 (before training) and
+the last update are always included. At each snapshot the network runs on the
+test windows (hidden and output activity at every step, float32), the errors
+are measured, and the gradient statistics below taken; a line is logged.
+
+**Gradient statistics** (issue 11 item 5; Shwartz-Ziv & Tishby 2017, which
+paper B cites): at each snapshot's weights, the gradient g_i of the training
+loss of every training sequence i (one flat vector per parameter tensor);
+``grad_mean = ||mean_i g_i||_2`` (the full-batch gradient's norm) and
+``grad_std = ||std_i g_i||_2`` (elementwise std over sequences, ddof=0), per
+parameter tensor (:data:`GRAD_LAYERS`: W_in, W, b, h0, W_out, b_y) and for all
+parameters together (``"all"``). Measured at fixed weights, not over the
+updates between snapshots, so dense snapshots (one Adam update apart) still
+have a spread, and both regimes are measured alike.
+
+**activations.npz** (:func:`activations_arrays`; the flow and MI stages read it):
+``epochs`` float64 (K,) fractional epoch of each snapshot (updates / updates
+per epoch), ``updates`` int64 (K,) optimizer updates done, ``inputs`` (n, T,
+d_in), ``targets`` (n, n_targets) z-scored tomorrow, ``targets_steps`` (n, T,
+n_targets) the next day after every step, ``hidden`` (K, n, T, H), ``outputs``
+(K, n, T, n_targets) (all float32, test windows), ``grad_mean`` / ``grad_std``
+float64 (K, L) with ``grad_layers`` (L,) names, ``input_names``,
+``target_names``, ``target_mean`` / ``target_std`` (original units),
+``optimizer`` and ``loss_steps`` (0-d strings), ``seed``.
+The training table (``training.tsv``) has one row per snapshot (``update`` is
+the exact join key; ``epoch`` is written to 10 digits).
+
+All randomness (initial weights, Adam's minibatch order) comes from
+``np.random.default_rng([root_seed, STREAM, seed])``.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import torch
-from torch import nn
 
 from rnninfo.weather_data import WeatherData
 
 STREAM = 0x5745_4154  # "WEAT": keeps paper B's seed streams apart from paper A's
+PARAMS = ("W_in", "W", "b", "h0", "W_out", "b_y")
+GRAD_LAYERS = PARAMS + ("all",)
+OPTIMIZERS = ("original", "adam")
+LOSS_STEPS = ("all", "last")
+
+# dense where learning happens (the first epochs of both regimes), then every 10 epochs
+DEFAULT_SNAPSHOTS = (
+    {"every": 0.04, "until": 2},
+    {"every": 0.25, "until": 10},
+    {"every": 1, "until": 30},
+    {"every": 10, "until": None},
+)
 
 
 @dataclass(frozen=True)
 class ElmanConfig:
     hidden: int = 10
     epochs: int = 300
+    optimizer: str = "original"
+    loss_steps: str = "all"
     lr: float = 0.001
-    batch_size: int = 128
-    snapshot_every: int = 10
+    lr_decay: float = 0.999                 # original: lr * lr_decay**(epoch - 1)
+    momentum: tuple[float, float] = (0.5, 0.9)  # original: before / after momentum_switch
+    momentum_switch: int = 5                # original: last epoch (from 1) with momentum[0]
+    init_range: float = 0.01                # original: weights ~ U(-init_range, init_range)
+    batch_size: int = 128                   # adam
+    snapshots: tuple = DEFAULT_SNAPSHOTS
     threads: int = 1
     root_seed: int = 2024
+
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer: expected one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.loss_steps not in LOSS_STEPS:
+            raise ValueError(f"loss_steps: expected one of {LOSS_STEPS}, got {self.loss_steps!r}")
+        if self.epochs < 1 or self.hidden < 1 or self.batch_size < 1:
+            raise ValueError(f"epochs, hidden and batch_size must be >= 1, got {self.epochs}, {self.hidden}, {self.batch_size}")
+        if len(self.momentum) != 2:
+            raise ValueError(f"momentum: expected [before, after] the switch, got {self.momentum!r}")
 
     @classmethod
     def from_params(cls, p: dict) -> "ElmanConfig":
         names = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in p.items() if k in names})
+        kw = {k: v for k, v in p.items() if k in names}
+        if "momentum" in kw:
+            kw["momentum"] = tuple(kw["momentum"])
+        if "snapshots" in kw:
+            kw["snapshots"] = tuple(dict(s) for s in kw["snapshots"])
+        return cls(**kw)
 
 
-class Elman(nn.Module):
-    """Elman network; parameters named as in the equations above."""
-
-    def __init__(self, d_in: int, hidden: int, d_out: int):
-        super().__init__()
-        self.W_in = nn.Parameter(torch.empty(hidden, d_in))
-        self.W = nn.Parameter(torch.empty(hidden, hidden))
-        self.b = nn.Parameter(torch.empty(hidden))
-        self.W_out = nn.Parameter(torch.empty(d_out, hidden))
-        self.b_y = nn.Parameter(torch.empty(d_out))
-
-    @torch.no_grad()
-    def init_(self, generator: torch.Generator) -> "Elman":
-        """Every parameter ~ U(-1/sqrt(H), 1/sqrt(H)) (torch's RNN default), from ``generator`` only."""
-        H = self.W.shape[0]
-        for p in (self.W_in, self.W, self.b, self.W_out, self.b_y):
-            bound = 1.0 / math.sqrt(H)
-            p.copy_(torch.rand(p.shape, generator=generator) * 2 * bound - bound)
-        return self
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        # x: (B, T, d_in) -> hidden (B, T, H), outputs (B, T, d_out)
-        B, T, _ = x.shape
-        drive = x @ self.W_in.T + self.b                      # (B, T, H)
-        h = x.new_zeros(B, self.W.shape[0])                   # (B, H)
-        hs = []
-        for t in range(T):
-            h = torch.tanh(drive[:, t] + h @ self.W.T)
-            hs.append(h)
-        hidden = torch.stack(hs, dim=1)                       # (B, T, H)
-        return hidden, hidden @ self.W_out.T + self.b_y
+# ------------------------------------------------------------------ schedule
 
 
-def seed_generator(root_seed: int, seed: int) -> torch.Generator:
-    rng = np.random.default_rng([root_seed, STREAM, seed])
-    return torch.Generator().manual_seed(int(rng.integers(2**62)))
+def updates_per_epoch(n_train: int, cfg: ElmanConfig) -> int:
+    """Optimizer updates in one epoch: one per sequence (original) or per minibatch (adam)."""
+    return n_train if cfg.optimizer == "original" else math.ceil(n_train / cfg.batch_size)
+
+
+def snapshot_updates(snapshots, per_epoch: int, epochs: int) -> np.ndarray:
+    """The update counts (int64, sorted, unique) at which to snapshot; see the module doc."""
+    total = per_epoch * epochs
+    points = [0, total]
+    start = 0.0  # in updates
+    for i, seg in enumerate(snapshots):
+        seg = dict(seg)
+        unknown = set(seg) - {"every", "until", "unit"}
+        if unknown or "every" not in seg:
+            raise ValueError(f"snapshots[{i}]: expected keys every, until, unit; got {sorted(seg)}")
+        unit = seg.get("unit", "epochs")
+        if unit not in ("epochs", "updates"):
+            raise ValueError(f"snapshots[{i}].unit: expected 'epochs' or 'updates', got {unit!r}")
+        scale = per_epoch if unit == "epochs" else 1
+        every = float(seg["every"]) * scale
+        if not every > 0:
+            raise ValueError(f"snapshots[{i}].every: expected a positive number, got {seg['every']!r}")
+        until = total if seg.get("until") is None else min(float(seg["until"]) * scale, total)
+        if until < start:
+            raise ValueError(f"snapshots[{i}].until ({seg['until']} {unit}) is before the previous segment's end")
+        n = int(math.floor((until - start) / every + 1e-9))
+        points += [round(start + j * every) for j in range(1, n + 1)]
+        start = until
+    u = np.unique(np.array(points, dtype=np.int64))
+    return u[(u >= 0) & (u <= total)]
+
+
+# ------------------------------------------------------------------ network
+
+
+def init_params(d_in: int, hidden: int, d_out: int, cfg: ElmanConfig, rng: np.random.Generator) -> dict:
+    """Initial parameters (float64) of the regime ``cfg.optimizer``, from ``rng`` only."""
+    H = hidden
+    shapes = {"W_in": (H, d_in), "W": (H, H), "b": (H,), "h0": (H,), "W_out": (d_out, H), "b_y": (d_out,)}
+    if cfg.optimizer == "original":
+        r = cfg.init_range
+        p = {k: rng.uniform(-r, r, size=shapes[k]) for k in ("W_in", "W", "W_out")}
+        p.update({k: np.zeros(shapes[k]) for k in ("b", "h0", "b_y")})
+    else:
+        bound = 1.0 / math.sqrt(H)
+        p = {k: rng.uniform(-bound, bound, size=shapes[k]) for k in ("W_in", "W", "b", "W_out", "b_y")}
+        p["h0"] = np.zeros(H)
+    return {k: p[k] for k in PARAMS}
+
+
+def forward(p: dict, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x (B, T, d_in) -> hidden (B, T, H), outputs (B, T, d_out), float64."""
+    B, T, _ = x.shape
+    H = p["W"].shape[0]
+    drive = x @ p["W_in"].T + p["b"]                          # (B, T, H)
+    hidden = np.empty((B, T, H))
+    h = np.broadcast_to(p["h0"], (B, H))
+    for t in range(T):
+        h = np.tanh(drive[:, t] + h @ p["W"].T)
+        hidden[:, t] = h
+    return hidden, hidden @ p["W_out"].T + p["b_y"]
+
+
+def step_weights(T: int, d_out: int, loss_steps: str) -> np.ndarray:
+    """(T,) weights w_t with loss = sum_t w_t sum_k (y_tk - target_tk)^2 per sequence (a mean)."""
+    w = np.zeros(T)
+    if loss_steps == "all":
+        w[:] = 1.0 / (T * d_out)
+    else:
+        w[-1] = 1.0 / d_out
+    return w
+
+
+def gradients(p: dict, x: np.ndarray, y: np.ndarray, loss_steps: str = "all", per_sample: bool = False):
+    """Loss and its gradient by backpropagation through time.
+
+    x (B, T, d_in), y (B, T, d_out) the target after every step. Returns
+    ``(loss, grads)``: the loss is the mean over the batch of each sequence's
+    MSE (``loss_steps``); ``grads[name]`` has the parameter's shape, or
+    (B, *shape) with ``per_sample=True`` (each sequence's own gradient).
+    """
+    B, T, d_out = y.shape
+    hidden, out = forward(p, x)
+    w = step_weights(T, d_out, loss_steps)
+    err = out - y                                            # (B, T, d_out)
+    per_seq = np.einsum("btk,t->b", err * err, w)            # (B,)
+    dout = 2.0 * err * w[None, :, None]                      # (B, T, d_out) d loss_i / d y
+    if not per_sample:
+        dout /= B
+    prev = np.concatenate([np.broadcast_to(p["h0"], (B, 1, hidden.shape[2])), hidden[:, :-1]], axis=1)
+    dh_out = dout @ p["W_out"]                               # (B, T, H)
+    dpre = np.empty_like(hidden)                             # d loss / d pre-activation
+    carry = np.zeros((B, hidden.shape[2]))
+    for t in range(T - 1, -1, -1):
+        dpre[:, t] = (dh_out[:, t] + carry) * (1.0 - hidden[:, t] ** 2)
+        carry = dpre[:, t] @ p["W"]                          # d loss / d h_{t-1}
+    if per_sample:
+        g = {
+            "W_in": np.einsum("bth,btd->bhd", dpre, x),
+            "W": np.einsum("bth,btj->bhj", dpre, prev),
+            "b": dpre.sum(axis=1),
+            "h0": carry,
+            "W_out": np.einsum("btk,bth->bkh", dout, hidden),
+            "b_y": dout.sum(axis=1),
+        }
+    else:
+        H, d_in = hidden.shape[2], x.shape[2]
+        g = {
+            "W_in": dpre.reshape(-1, H).T @ x.reshape(-1, d_in),
+            "W": dpre.reshape(-1, H).T @ prev.reshape(-1, H),
+            "b": dpre.sum(axis=(0, 1)),
+            "h0": carry.sum(axis=0),
+            "W_out": dout.reshape(-1, d_out).T @ hidden.reshape(-1, H),
+            "b_y": dout.sum(axis=(0, 1)),
+        }
+    return float(per_seq.mean()), g
+
+
+def gradient_stats(p: dict, x: np.ndarray, y: np.ndarray, loss_steps: str) -> tuple[np.ndarray, np.ndarray]:
+    """(grad_mean, grad_std), each (L,) over :data:`GRAD_LAYERS`, from per-sequence gradients."""
+    _, g = gradients(p, x, y, loss_steps, per_sample=True)
+    flat = {k: g[k].reshape(len(x), -1) for k in PARAMS}              # (B, size)
+    flat["all"] = np.concatenate([flat[k] for k in PARAMS], axis=1)
+    mean = np.array([np.linalg.norm(flat[k].mean(axis=0)) for k in GRAD_LAYERS])
+    std = np.array([np.linalg.norm(flat[k].std(axis=0)) for k in GRAD_LAYERS])
+    return mean, std
+
+
+class _Adam:
+    """Adam with torch.optim.Adam's algebra (no weight decay, no amsgrad)."""
+
+    def __init__(self, p: dict, lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
+        self.lr, self.b1, self.b2, self.eps = lr, betas[0], betas[1], eps
+        self.m = {k: np.zeros_like(v) for k, v in p.items()}
+        self.v = {k: np.zeros_like(v) for k, v in p.items()}
+        self.t = 0
+
+    def step(self, p: dict, g: dict) -> None:
+        self.t += 1
+        c1, c2 = 1.0 - self.b1**self.t, 1.0 - self.b2**self.t
+        for k in p:
+            self.m[k] *= self.b1
+            self.m[k] += (1.0 - self.b1) * g[k]
+            self.v[k] *= self.b2
+            self.v[k] += (1.0 - self.b2) * g[k] * g[k]
+            denom = np.sqrt(self.v[k]) / math.sqrt(c2) + self.eps
+            p[k] -= (self.lr / c1) * self.m[k] / denom
+
+
+class _Momentum:
+    """The authors' update: v <- m v - lr g, p <- p + v (lr and m set per epoch)."""
+
+    def __init__(self, p: dict):
+        self.v = {k: np.zeros_like(v) for k, v in p.items()}
+
+    def step(self, p: dict, g: dict, lr: float, m: float) -> None:
+        for k in p:
+            self.v[k] *= m
+            self.v[k] -= lr * g[k]
+            p[k] += self.v[k]
+
+
+# ------------------------------------------------------------------ training
 
 
 @dataclass
 class TrainResult:
-    model: Elman
-    log: pd.DataFrame          # one row per epoch 0..E
-    epochs: np.ndarray         # (K,) int64 snapshot epochs
+    params: dict               # name -> float64 array, the trained network
+    log: pd.DataFrame          # one row per snapshot
+    epochs: np.ndarray         # (K,) float64 fractional epoch of each snapshot
+    updates: np.ndarray        # (K,) int64 optimizer updates done
     hidden: np.ndarray         # (K, n_test, T, H) float32
     outputs: np.ndarray        # (K, n_test, T, d_out) float32
+    grad_mean: np.ndarray      # (K, L) float64
+    grad_std: np.ndarray       # (K, L) float64
+    seconds: float = 0.0
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def model(self) -> "Elman":
+        return to_module(self.params)
 
 
-def _evaluate(model: Elman, x: torch.Tensor, y: torch.Tensor):
-    with torch.no_grad():
-        hidden, out = model(x)
-    return hidden, out, float(((out[:, -1] - y) ** 2).mean())
+def _mse(out: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(last step's MSE, all steps' MSE); out and y (B, T, d_out)."""
+    e2 = (out - y) ** 2
+    return float(e2[:, -1].mean()), float(e2.mean())
 
 
-def train_seed(data: WeatherData, cfg: ElmanConfig, seed: int) -> TrainResult:
-    """Train one network; log every epoch, snapshot the test activity every ``snapshot_every``."""
-    torch.set_num_threads(cfg.threads)
-    gen = seed_generator(cfg.root_seed, seed)
-    x_tr, y_tr = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
-    x_te, y_te = torch.from_numpy(data.x_test), torch.from_numpy(data.y_test)
-    model = Elman(x_tr.shape[2], cfg.hidden, y_tr.shape[1]).init_(gen)
-    params = list(model.parameters())
-    opt = torch.optim.Adam(params, lr=cfg.lr)
+def train_seed(data: WeatherData, cfg: ElmanConfig, seed: int, log=None) -> TrainResult:
+    """Train one network in regime ``cfg.optimizer``; snapshot on ``cfg.snapshots`` (module doc).
+
+    ``log``: called with one line per snapshot (e.g. ``print``), or None.
+    """
+    start = time.perf_counter()
+    rng = np.random.default_rng([cfg.root_seed, STREAM, seed])
+    x_tr, y_tr = data.x_train.astype(np.float64), data.y_train_steps.astype(np.float64)
+    x_te, y_te = data.x_test.astype(np.float64), data.y_test_steps.astype(np.float64)
+    n, _, d_in = x_tr.shape
+    d_out = y_tr.shape[2]
+    p = init_params(d_in, cfg.hidden, d_out, cfg, rng)
+    per_epoch = updates_per_epoch(n, cfg)
+    points = snapshot_updates(cfg.snapshots, per_epoch, cfg.epochs)
+    next_point = iter(points.tolist())
+    want = next(next_point)
     scale = data.target_std.astype(np.float64)               # (n_targets,) degrees per z unit
+    rows, snap = [], {"h": [], "y": [], "gm": [], "gs": []}
 
-    rows, snap_epochs, snap_h, snap_y = [], [], [], []
-    n = len(x_tr)
-    for epoch in range(cfg.epochs + 1):
-        # epoch 0 measures gradients of the untrained net without updating it
-        perm = torch.randperm(n, generator=gen)
-        g_sum = g_sq = None
-        n_batches = 0
-        for i in range(0, n, cfg.batch_size):
-            idx = perm[i : i + cfg.batch_size]
-            _, out = model(x_tr[idx])
-            loss = ((out[:, -1] - y_tr[idx]) ** 2).mean()
-            opt.zero_grad(set_to_none=False)
-            loss.backward()
-            g = torch.cat([p.grad.reshape(-1) for p in params]).double()  # (P,)
-            g_sum = g.clone() if g_sum is None else g_sum + g
-            g_sq = g * g if g_sq is None else g_sq + g * g
-            n_batches += 1
-            if epoch > 0:
-                opt.step()
-        g_mean = g_sum / n_batches
-        g_var = (g_sq / n_batches - g_mean * g_mean).clamp_min(0.0)
-
-        _, _, train_mse = _evaluate(model, x_tr, y_tr)
-        hidden, out, test_mse = _evaluate(model, x_te, y_te)
-        mae = (out[:, -1] - y_te).abs().double().mean(dim=0).numpy() * scale  # (n_targets,) degrees
-        row = {"epoch": epoch, "train_mse": train_mse, "test_mse": test_mse}
+    def snapshot(update: int, lr: float, mom: float):
+        _, out_tr = forward(p, x_tr)
+        hidden, out_te = forward(p, x_te)
+        train_mse, train_all = _mse(out_tr, y_tr)
+        test_mse, test_all = _mse(out_te, y_te)
+        gm, gs = gradient_stats(p, x_tr, y_tr, cfg.loss_steps)
+        mae = np.abs(out_te[:, -1] - y_te[:, -1]).mean(axis=0) * scale
+        row = {"epoch": update / per_epoch, "update": update, "lr": lr, "momentum": mom,
+               "train_mse": train_mse, "test_mse": test_mse,
+               "train_mse_all_steps": train_all, "test_mse_all_steps": test_all}
         row.update({f"test_mae_{name}": float(m) for name, m in zip(data.target_names, mae)})
-        row.update({"grad_mean": float(g_mean.norm()), "grad_std": float(g_var.sqrt().norm())})
+        row.update({"grad_mean": float(gm[-1]), "grad_std": float(gs[-1])})
         rows.append(row)
-        if epoch % cfg.snapshot_every == 0 or epoch == cfg.epochs:
-            snap_epochs.append(epoch)
-            snap_h.append(hidden.numpy().astype(np.float32))
-            snap_y.append(out.numpy().astype(np.float32))
+        snap["h"].append(hidden.astype(np.float32))
+        snap["y"].append(out_te.astype(np.float32))
+        snap["gm"].append(gm)
+        snap["gs"].append(gs)
+        if log is not None:
+            log(f"update {update} (epoch {update / per_epoch:.3f}): train MSE {train_mse:.4f}, "
+                f"test MSE {test_mse:.4f}, |mean grad| {gm[-1]:.3g}, |std grad| {gs[-1]:.3g}, "
+                f"{time.perf_counter() - start:.1f} s")
+
+    update = 0
+    lr, mom = cfg.lr, (cfg.momentum[0] if cfg.optimizer == "original" else float("nan"))
+    if want == 0:
+        snapshot(0, lr, mom)
+        want = next(next_point, None)
+    if cfg.optimizer == "original":
+        opt = _Momentum(p)
+        for epoch in range(1, cfg.epochs + 1):
+            lr = cfg.lr * cfg.lr_decay ** (epoch - 1)
+            mom = cfg.momentum[0] if epoch <= cfg.momentum_switch else cfg.momentum[1]
+            for i in range(n):                                # fixed order, one sequence per update
+                _, g = gradients(p, x_tr[i : i + 1], y_tr[i : i + 1], cfg.loss_steps)
+                opt.step(p, g, lr, mom)
+                update += 1
+                if update == want:
+                    snapshot(update, lr, mom)
+                    want = next(next_point, None)
+    else:
+        opt = _Adam(p, cfg.lr)
+        for epoch in range(1, cfg.epochs + 1):
+            perm = rng.permutation(n)
+            for s in range(0, n, cfg.batch_size):
+                idx = perm[s : s + cfg.batch_size]
+                _, g = gradients(p, x_tr[idx], y_tr[idx], cfg.loss_steps)
+                opt.step(p, g)
+                update += 1
+                if update == want:
+                    snapshot(update, lr, mom)
+                    want = next(next_point, None)
     return TrainResult(
-        model=model,
+        params=p,
         log=pd.DataFrame(rows),
-        epochs=np.array(snap_epochs, dtype=np.int64),
-        hidden=np.stack(snap_h),
-        outputs=np.stack(snap_y),
+        epochs=np.array([r["epoch"] for r in rows], dtype=np.float64),
+        updates=np.array([r["update"] for r in rows], dtype=np.int64),
+        hidden=np.stack(snap["h"]),
+        outputs=np.stack(snap["y"]),
+        grad_mean=np.stack(snap["gm"]),
+        grad_std=np.stack(snap["gs"]),
+        seconds=time.perf_counter() - start,
+        meta={"optimizer": cfg.optimizer, "loss_steps": cfg.loss_steps, "updates_per_epoch": per_epoch},
     )
 
 
 def activations_arrays(data: WeatherData, res: TrainResult, seed: int) -> dict[str, np.ndarray]:
-    """The arrays of ``activations.npz`` (the flow stages read this format)."""
+    """The arrays of ``activations.npz`` (format in the module doc)."""
     return dict(
-        epochs=res.epochs,                                        # (K,) int64
+        epochs=res.epochs,                                        # (K,) float64 fractional epoch
+        updates=res.updates,                                      # (K,) int64
         inputs=data.x_test.astype(np.float32),                    # (n, T, d_in)
         targets=data.y_test.astype(np.float32),                   # (n, n_targets) z-scored
+        targets_steps=data.y_test_steps.astype(np.float32),       # (n, T, n_targets)
         hidden=res.hidden,                                        # (K, n, T, H)
         outputs=res.outputs,                                      # (K, n, T, n_targets)
+        grad_mean=res.grad_mean,                                  # (K, L) float64
+        grad_std=res.grad_std,                                    # (K, L)
+        grad_layers=np.array(GRAD_LAYERS, dtype=np.str_),         # (L,)
         input_names=np.array(data.input_names, dtype=np.str_),    # (d_in,) fixed-width unicode
         target_names=np.array(data.target_names, dtype=np.str_),  # (n_targets,)
         target_mean=data.target_mean.astype(np.float64),          # (n_targets,) original units
         target_std=data.target_std.astype(np.float64),            # (n_targets,)
+        optimizer=np.array(res.meta.get("optimizer", ""), dtype=np.str_),
+        loss_steps=np.array(res.meta.get("loss_steps", ""), dtype=np.str_),
         seed=np.int64(seed),
     )
+
+
+# ------------------------------------------------------------ torch module
+
+
+def _torch():
+    import torch
+    from torch import nn
+
+    return torch, nn
+
+
+def to_module(params: dict) -> "Elman":
+    """The network as a torch module (float32), e.g. to save its state dict."""
+    torch, _ = _torch()
+    W_in, W_out = params["W_in"], params["W_out"]
+    net = _elman_class()(W_in.shape[1], W_in.shape[0], W_out.shape[0])
+    with torch.no_grad():
+        for k in PARAMS:
+            getattr(net, k).copy_(torch.from_numpy(np.asarray(params[k], dtype=np.float32)))
+    return net
+
+
+def _elman_class():
+    """The torch module class :class:`Elman`, built once (torch is imported on first use)."""
+    if "Elman" in globals():
+        return globals()["Elman"]
+    torch, nn = _torch()
+
+    class Elman(nn.Module):
+        """Elman network; parameters named as in the equations of the module doc."""
+
+        def __init__(self, d_in: int, hidden: int, d_out: int):
+            super().__init__()
+            self.W_in = nn.Parameter(torch.zeros(hidden, d_in))
+            self.W = nn.Parameter(torch.zeros(hidden, hidden))
+            self.b = nn.Parameter(torch.zeros(hidden))
+            self.h0 = nn.Parameter(torch.zeros(hidden))
+            self.W_out = nn.Parameter(torch.zeros(d_out, hidden))
+            self.b_y = nn.Parameter(torch.zeros(d_out))
+
+        def forward(self, x):
+            # x: (B, T, d_in) -> hidden (B, T, H), outputs (B, T, d_out)
+            B, T, _ = x.shape
+            drive = x @ self.W_in.T + self.b                  # (B, T, H)
+            h = self.h0.expand(B, -1)                         # (B, H)
+            hs = []
+            for t in range(T):
+                h = torch.tanh(drive[:, t] + h @ self.W.T)
+                hs.append(h)
+            hidden = torch.stack(hs, dim=1)                   # (B, T, H)
+            return hidden, hidden @ self.W_out.T + self.b_y
+
+    globals()["Elman"] = Elman
+    return Elman
+
+
+def __getattr__(name):
+    # the torch module class is built on first use: stages that only read
+    # activations import this module without paying for torch
+    if name == "Elman":
+        return _elman_class()
+    raise AttributeError(name)

@@ -15,7 +15,10 @@ Rules (every violation raises ``ValueError`` naming the column or the dates):
 - categorical columns become one indicator column per category (sorted, over the
   whole record, so that a category seen only in the test period still gets a
   column); indicators stay 0/1 (already on unit scale, and never 0/0);
-- window ``i`` holds days ``i .. i+T-1`` as inputs and day ``i+T``'s targets.
+- window ``i`` holds days ``i .. i+T-1`` as inputs and day ``i+T``'s targets;
+  ``y_*_steps[i, t]`` are day ``i+t+1``'s targets, the next day after each step
+  (the authors' code trains an output at every step against them); the last
+  step's equals ``y_*[i]``;
   The last ``ceil(test_fraction * n_windows)`` windows (by target date) are the
   test set; the rest train. Training statistics use the days that training
   windows touch (inputs and targets), so no test target enters them.
@@ -63,6 +66,8 @@ class WeatherData:
     input_mean: np.ndarray     # (d_in,) 0 for indicator columns
     input_std: np.ndarray      # (d_in,) 1 for indicator columns
     dates_test: np.ndarray     # (n_test,) datetime64[D] target day of each test window
+    y_train_steps: np.ndarray = field(repr=False, default=None)  # (n_train, T, n_targets) day i+t+1's targets, z-scored
+    y_test_steps: np.ndarray = field(repr=False, default=None)   # (n_test, T, n_targets)
     raw_test_today: np.ndarray = field(repr=False, default=None)  # (n_test, n_targets) last input day's target values, original units
     raw_x_train: np.ndarray = field(repr=False, default=None)     # (n_train, T, d_in) before z-scoring
     raw_x_test: np.ndarray = field(repr=False, default=None)
@@ -81,17 +86,48 @@ def read_record(cfg: DataConfig) -> pd.DataFrame:
     path = Path(cfg.csv)
     if not path.exists():
         raise ValueError(f"weather.csv: file {str(path)!r} does not exist")
-    return pd.read_csv(path)
+    try:
+        df = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"weather.csv: file {str(path)!r} is empty; expected a header line and one row per day") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise ValueError(f"weather.csv: file {str(path)!r} is not a readable CSV ({err})") from None
+    if df.empty:
+        raise ValueError(f"weather.csv: file {str(path)!r} has a header but no data rows")
+    return df
+
+
+def check_header(df: pd.DataFrame, cfg: DataConfig) -> None:
+    """Every configured column is in the record (the error names the config key) and it has rows."""
+    for key, columns in (
+        ("weather.date_column", (cfg.date_column,)),
+        ("weather.numeric", cfg.numeric),
+        ("weather.categorical", cfg.categorical),
+        ("weather.targets", cfg.targets),
+    ):
+        missing = [c for c in columns if c not in df.columns]
+        if missing:
+            raise ValueError(f"{key}: column {missing[0]!r} not found; columns are {list(df.columns)}")
+    if df.empty:
+        raise ValueError("the weather record has no rows")
 
 
 def _check_dates(df: pd.DataFrame, col: str) -> pd.Series:
     if col not in df.columns:
         raise ValueError(f"date column {col!r} not found; columns are {list(df.columns)}")
-    dates = pd.to_datetime(df[col], errors="coerce")
+    # ISO dates only: a day-first or month-first file would otherwise be read either way
+    if pd.api.types.is_datetime64_any_dtype(df[col]):
+        dates = df[col]
+    else:
+        dates = pd.to_datetime(df[col], format="ISO8601", errors="coerce")
     bad = dates.isna()
     if bad.any():
-        rows = list(np.flatnonzero(bad.to_numpy())[:5])
-        raise ValueError(f"column {col!r}: unparseable or missing dates at rows {rows}")
+        rows = np.flatnonzero(bad.to_numpy())[:5].tolist()
+        raise ValueError(
+            f"column {col!r}: unparseable or missing dates at data rows {rows} (file lines "
+            f"{[r + 2 for r in rows]}), e.g. {df[col].iloc[rows[0]]!r}; expected ISO dates "
+            "YYYY-MM-DD (e.g. 2012-01-31), not day-first (31/01/2012) or month-first"
+        )
     step = dates.diff().iloc[1:]
     if (step <= pd.Timedelta(0)).any():
         i = int(np.flatnonzero((step <= pd.Timedelta(0)).to_numpy())[0]) + 1
@@ -135,6 +171,7 @@ def load_weather(cfg: DataConfig, df: pd.DataFrame | None = None) -> WeatherData
     """Check the record, build windows, split by time and z-score with training stats."""
     if df is None:
         df = read_record(cfg)
+    check_header(df, cfg)
     T = cfg.window
     if T < 1:
         raise ValueError(f"window must be >= 1, got {T}")
@@ -171,7 +208,8 @@ def load_weather(cfg: DataConfig, df: pd.DataFrame | None = None) -> WeatherData
     n_train = n_win - n_test
     if n_train < 2 or n_test < 2:
         raise ValueError(
-            f"too few rows: {N} days give {n_win} windows of {T} days, {n_train} train / {n_test} test; need >= 2 each"
+            f"too few rows for weather.window {T} and weather.test_fraction {cfg.test_fraction}: {N} days "
+            f"give {n_win} windows of {T} days, {n_train} train / {n_test} test; need >= 2 each"
         )
     train_days = slice(0, n_train - 1 + T + 1)  # inputs and targets of the training windows
 
@@ -191,6 +229,7 @@ def load_weather(cfg: DataConfig, df: pd.DataFrame | None = None) -> WeatherData
     raw_x = feats[idx]                                                 # (n_win, T, d_in)
     x = ((raw_x - mean) / std).astype(np.float32)
     y = ((targ[T:] - t_mean) / t_std).astype(np.float32)               # (n_win, n_targets) day i+T
+    y_steps = ((targ[idx + 1] - t_mean) / t_std).astype(np.float32)    # (n_win, T, n_targets) day i+t+1
     today = targ[T - 1 : N - 1]                                        # (n_win, n_targets) day i+T-1
     tr, te = slice(0, n_train), slice(n_train, n_win)
     return WeatherData(
@@ -199,4 +238,5 @@ def load_weather(cfg: DataConfig, df: pd.DataFrame | None = None) -> WeatherData
         target_mean=t_mean, target_std=t_std, input_mean=mean, input_std=std,
         dates_test=dates.to_numpy()[T:][te].astype("datetime64[D]"),
         raw_test_today=today[te], raw_x_train=raw_x[tr], raw_x_test=raw_x[te],
+        y_train_steps=y_steps[tr], y_test_steps=y_steps[te],
     )

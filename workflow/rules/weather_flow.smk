@@ -1,11 +1,17 @@
 # Paper B, sections 4-5: the information-flow graph of each trained Elman network
-# (KSG flow between inputs, hidden units and outputs), its degrees and the neuron
-# ranking (Figs 1-4). One job per seed (numpy/scipy only, ~1 s with 2 threads),
-# then one job gathers all seeds and one draws the figures.
+# (KSG flow between inputs, hidden units and outputs, surrogate p-values with
+# Benjamini-Hochberg control), its degrees and the neuron ranking (Figs 1-4), for
+# every flow measure (tdmi, te) and readout timing (output lag 0, 1). One job per
+# seed (numpy/scipy only), then one job gathers all seeds and one draws the figures.
 
 WEATHER_FLOW = config["weather"].get("flow", {})
 WEATHER_FLOW_TABLES = ("flow", "edges", "nodes", "summary")
-WEATHER_FLOW_FIGURES = ("graphs", "degrees", "degree_hist", "ranks", "order")
+WEATHER_FLOW_FIGURES = ("graphs", "degrees", "degree_hist", "ranks")
+WEATHER_FLOW_CONDITIONS = [
+    (m, lag)
+    for m in WEATHER_FLOW.get("measures", ["tdmi", "te"])
+    for lag in WEATHER_FLOW.get("output_lags", [0, 1])
+]
 # The keys the per-seed stage uses (and the root seed): only they trigger its rerun.
 WEATHER_FLOW_PARAMS = as_json(
     {
@@ -34,8 +40,8 @@ rule weather_flow:
         ENV
     threads: 2
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=2000,
+        runtime=60,
     params:
         json=WEATHER_FLOW_PARAMS,
     shell:
@@ -76,19 +82,30 @@ rule weather_flow_summary:
 
 rule weather_flow_figures:
     input:
+        flow=f"{RESULTS}/weather/flow_flow.tsv",
         edges=f"{RESULTS}/weather/flow_edges.tsv",
         nodes=f"{RESULTS}/weather/flow_nodes.tsv",
         summary=f"{RESULTS}/weather/flow_summary.tsv",
         code=code("io.py", "stages/weather_flow_figures.py"),
     output:
         **{
+            f"{name}_{m}_lag{lag}": report(
+                f"{RESULTS}/figures/weather_flow_{name}_{m}_lag{lag}.png",
+                caption=f"../report/weather_flow_{name}.rst",
+                category="Paper B - information flow",
+                subcategory=f"flow graph and ranking - {m}, output lag {lag}",
+            )
+            for name in WEATHER_FLOW_FIGURES
+            for m, lag in WEATHER_FLOW_CONDITIONS
+        },
+        **{
             name: report(
                 f"{RESULTS}/figures/weather_flow_{name}.png",
                 caption=f"../report/weather_flow_{name}.rst",
-                category="Paper B: information flow",
+                category="Paper B - information flow",
                 subcategory="flow graph and ranking",
             )
-            for name in WEATHER_FLOW_FIGURES
+            for name in ("order", "significance")
         },
     log:
         f"{RESULTS}/logs/weather/flow_figures.log",
@@ -102,15 +119,19 @@ rule weather_flow_figures:
         runtime=10,
     params:
         graph_seeds=WEATHER_FLOW.get("graph_seeds", 2),
+        prefix=f"{RESULTS}/figures/weather_flow",
     shell:
-        "python -m rnninfo.cli weather_flow_figures --edges {input.edges} --nodes {input.nodes}"
-        " --summary {input.summary} --graph-seeds {params.graph_seeds}"
-        " --out-graphs {output.graphs} --out-degrees {output.degrees}"
-        " --out-degree-hist {output.degree_hist} --out-ranks {output.ranks}"
-        " --out-order {output.order} > {log} 2>&1"
+        "python -m rnninfo.cli weather_flow_figures --flow {input.flow} --edges {input.edges}"
+        " --nodes {input.nodes} --summary {input.summary} --graph-seeds {params.graph_seeds}"
+        " --out-prefix {params.prefix} > {log} 2>&1"
 
 
 TARGETS += [
-    f"{RESULTS}/figures/weather_flow_{name}.png" for name in WEATHER_FLOW_FIGURES
+    f"{RESULTS}/figures/weather_flow_{name}_{m}_lag{lag}.png"
+    for name in WEATHER_FLOW_FIGURES
+    for m, lag in WEATHER_FLOW_CONDITIONS
+]
+TARGETS += [
+    f"{RESULTS}/figures/weather_flow_{name}.png" for name in ("order", "significance")
 ]
 TARGETS += [f"{RESULTS}/weather/flow_summary_stats.tsv"]

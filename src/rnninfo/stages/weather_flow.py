@@ -2,18 +2,60 @@
 
 Reads one seed's ``activations.npz`` (written by ``weather_train``), takes the
 trained network (the last snapshot) and its test windows, and treats inputs,
-hidden units and outputs as the nodes of one graph: activity
-``[windows, T, d_in + hidden + outputs]``. Writes tidy TSVs:
+hidden units and outputs as the nodes of one graph. For every flow ``measure``
+and every readout timing ``output_lag`` (the conditions) it estimates the flow
+of every ordered node pair with a surrogate p-value (:func:`rnninfo.flow.flow_null`),
+Benjamini-Hochberg q-values over the pairs, and the graph at each threshold.
 
-- ``--flow``: every ordered pair of distinct nodes: I(A_t; B_{t+1}), I(A_t; B_t)
-  and flow = their difference, in bits (:func:`rnninfo.flow.flow_terms`).
-- ``--edges``: the edges (flow > threshold) for every threshold.
+**Measures.** ``tdmi``: paper B's ``I(A_t; B_{t+1}) - I(A_t; B_t)``; ``te``:
+transfer entropy ``I(A_t; B_{t+1} | B_t)``. KSG (k neighbours), bits.
+
+**Samples: each (day, step) observation once** (``samples``). The test windows
+overlap (window i holds days i .. i+T-1), so pooling the (t, t+1) step pairs of
+every window repeats each day pair up to T-1 times; KSG counts the repeats as
+nearest neighbours and inflates every MI (issue 10). ``last_pair`` (default):
+each window contributes only its last step pair (steps T-2, T-1), the one pair
+no other window has: every day pair enters once, every sample is the same step
+of the recursion (the hidden state has seen T-1 days, as at the readout), and
+the sample count is the number of test windows. ``nonoverlapping``: all step
+pairs of every T-th window (disjoint days), fewer samples (windows/T * (T-1))
+that mix early and late steps of the recursion. ``all_pairs``: the old pooled
+samples, repeats included, for comparison only.
+
+**Readout timing** (``output_lags``). The readout ``y_t = W_out h_t`` is
+computed in the same step as ``h_t``, so with lag 0 ``I(h_t; y_t)`` is large and
+``flow(h -> y) = I(h_t; y_{t+1}) - I(h_t; y_t)`` is near zero or negative:
+hidden-before-output cannot show. With lag 1 the readout is treated as the next
+processing step: the output series is shifted one step later (``y'_{t+1} = y_t``,
+inputs and hidden units at steps 1 .. T-1, outputs at 0 .. T-2) before the
+samples are cut, so ``flow(h -> y') = I(h_t; y_t) - I(h_{t}; y_{t-1})``.
+
+**Significance.** :func:`rnninfo.flow.flow_null` shuffles which window's source
+values meet which window's target values (``n_surrogates`` times; each marginal
+kept, the dependence broken); p-values are one-sided, ``p_method="normal"``
+(default) the upper tail of a normal fitted to the surrogates, or
+``"empirical"``, add-one counts. Empirical p-values cannot go below
+1 / (n_surrogates + 1), and Benjamini-Hochberg over the ~420 ordered pairs then
+rejects nothing unless thousands of surrogates are drawn (each costs a full
+flow matrix); the normal tail resolves small p-values from a few hundred.
+
+**Edges.** An edge A -> B at threshold c: ``q <= alpha`` and the measure > c.
+Tables (tidy TSV, every row with ``seed``, ``epoch``, ``measure``, ``output_lag``):
+
+- ``--flow``: every ordered pair of distinct nodes: the measure, the surrogate
+  null's mean and 95th percentile, p and q, ``significant`` (q <= alpha).
+- ``--edges``: the edges for every threshold.
 - ``--nodes``: in/out degree and rank of every node at every threshold.
-- ``--summary``: per threshold: edges, in- vs out-degree correlation, order
-  scores (inputs < hidden < outputs), mean rank per layer, rank convergence.
+- ``--summary``: per threshold: edges, significant pairs, chance edges (below),
+  in- vs out-degree correlation, order scores (inputs < hidden < outputs), mean
+  rank per layer, rank convergence, sample count.
 
-Every row carries the network ``seed`` and the snapshot ``epoch``. The KSG jitter
-comes from ``default_rng([root_seed, FLOW_STREAM, seed])``.
+Chance edges: ``chance_above_threshold`` is the mean number of pairs whose
+surrogate value exceeds the threshold (the edges a threshold alone would draw
+by chance); ``expected_false_edges = alpha * n_edges`` bounds the expected
+number of false edges among the drawn ones (BH controls the false discovery
+rate at alpha). The KSG jitter and the surrogates come from
+``default_rng([root_seed, FLOW_STREAM, seed, measure, lag])``.
 """
 
 from __future__ import annotations
@@ -30,9 +72,17 @@ from rnninfo import flow
 from rnninfo.io import load_npz, parse_json_arg, write_tsv
 
 FLOW_STREAM = 0x464C4F57  # "FLOW": the jitter's stream, apart from every other stage's
+MEASURES = ("tdmi", "te")
+SAMPLES = ("last_pair", "nonoverlapping", "all_pairs")
 
 DEFAULTS = dict(
     k=3,
+    samples="last_pair",
+    measures=["tdmi", "te"],
+    output_lags=[0, 1],
+    n_surrogates=100,
+    p_method="normal",
+    alpha=0.05,
     thresholds=[0.05, 0.1, 0.2, 0.3],
     rank_tol=1e-9,
     rank_max_iter=100_000,
@@ -65,31 +115,84 @@ def network_nodes(acts: dict[str, np.ndarray], snapshot: int = -1):
     return activity, np.array(names), np.array(layers)
 
 
-def analyse(acts: dict[str, np.ndarray], params: dict, seed: int, workers: int = 1) -> dict[str, pd.DataFrame]:
-    """All four tables for one network."""
-    p = {**DEFAULTS, **params}
-    unknown = set(params) - set(DEFAULTS)
-    if unknown:
-        raise ValueError(f"--params: unknown key(s) {sorted(unknown)}; known: {sorted(DEFAULTS)}")
-    activity, names, layers = network_nodes(acts)
-    epoch = int(np.asarray(acts["epochs"])[-1]) if "epochs" in acts else -1
-    terms = flow.flow_terms(activity, k=int(p["k"]), seed=[int(p["root_seed"]), FLOW_STREAM, int(seed)], workers=workers)
-    f = terms.flow
+def shift_outputs(activity: np.ndarray, layers: np.ndarray, output_lag: int) -> np.ndarray:
+    """Readout timing: with lag 1, output nodes one step later than the rest (module doc).
+
+    activity [windows, T, nodes] -> [windows, T - output_lag, nodes].
+    """
+    if output_lag not in (0, 1):
+        raise ValueError(f"output_lag: expected 0 or 1, got {output_lag!r}")
+    if output_lag == 0:
+        return activity
+    out = np.asarray(layers) == "output"
+    shifted = activity[:, 1:, :].copy()                     # inputs, hidden: steps 1 .. T-1
+    shifted[:, :, out] = activity[:, :-1, out]              # outputs: steps 0 .. T-2
+    return shifted
+
+
+def select_samples(activity: np.ndarray, samples: str, window: int) -> np.ndarray:
+    """The windows and steps whose (t, t+1) pairs are the flow samples (module doc).
+
+    activity [windows, T, nodes] of overlapping windows with stride one day;
+    ``window`` is the number of days per window (the stride that makes windows
+    disjoint). Returns [windows', T', nodes] for :func:`rnninfo.flow.flow_matrix`.
+    """
+    if samples == "last_pair":
+        return activity[:, -2:, :]
+    if samples == "nonoverlapping":
+        return activity[::window]
+    if samples == "all_pairs":
+        return activity
+    raise ValueError(f"samples: expected one of {SAMPLES}, got {samples!r}")
+
+
+def _null_stack(null: np.ndarray, m: int) -> np.ndarray:
+    null = np.asarray(null, dtype=np.float64)
+    if null.shape[-2:] != (m, m):
+        raise ValueError(f"flow_null: expected surrogates [n, {m}, {m}], got {null.shape}")
+    return null.reshape(-1, m, m)
+
+
+def analyse_condition(activity, names, layers, p: dict, seed: int, measure: str, output_lag: int, workers: int = 1):
+    """(flow, edges, nodes, summary) tables of one measure and readout timing."""
+    window = activity.shape[1]
+    act = select_samples(shift_outputs(activity, layers, output_lag), p["samples"], window)
+    rng_seed = [int(p["root_seed"]), FLOW_STREAM, int(seed), MEASURES.index(measure), int(output_lag)]
+    observed, null, pval = flow.flow_null(
+        act, k=int(p["k"]), seed=rng_seed, measure=measure, n_surrogates=int(p["n_surrogates"]),
+        workers=workers, p_method=p["p_method"],
+    )
     m = len(names)
-    a, b = np.nonzero(~np.eye(m, dtype=bool))
+    observed = np.asarray(observed, dtype=np.float64)
+    null = _null_stack(null, m)
+    pval = np.asarray(pval, dtype=np.float64)
+    off = ~np.eye(m, dtype=bool)
+    q = np.full((m, m), np.nan)
+    q[off] = flow.bh_qvalues(pval[off])
+    alpha = float(p["alpha"])
+    significant = np.nan_to_num(q, nan=np.inf) <= alpha
+    a, b = np.nonzero(off)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns of constant nodes
+        null_mean = np.nanmean(null, axis=0)
+        null_q95 = np.nanpercentile(null, 95, axis=0)
     flow_table = pd.DataFrame(
         dict(
             source=names[a],
             target=names[b],
             source_layer=layers[a],
             target_layer=layers[b],
-            mi_next=terms.mi_next[a, b],
-            mi_now=terms.mi_now[a, b],
-            flow=f[a, b],
+            flow=observed[a, b],
+            null_mean=null_mean[a, b],
+            null_q95=null_q95[a, b],
+            p=pval[a, b],
+            q=q[a, b],
+            significant=significant[a, b],
         )
     )
+    kept = np.where(significant, observed, np.nan)  # NaN never becomes an edge
     edges, nodes, summary = flow.threshold_analysis(
-        f,
+        kept,
         p["thresholds"],
         names,
         layers,
@@ -98,15 +201,43 @@ def analyse(acts: dict[str, np.ndarray], params: dict, seed: int, workers: int =
         step=float(p["rank_step"]),
         on_max_iter={"error": "raise"}.get(p["on_max_iter"], p["on_max_iter"]),
     )
-    nodes.insert(4, "constant", terms.constant[nodes.node_index.to_numpy()])
-    summary.insert(1, "n_constant", int(terms.constant.sum()))
-    summary.insert(1, "n_samples", activity.shape[0] * (activity.shape[1] - 1))
-    out = {}
-    for key, table in (("flow", flow_table), ("edges", edges), ("nodes", nodes), ("summary", summary)):
-        table.insert(0, "epoch", epoch)
-        table.insert(0, "seed", int(seed))
-        out[key] = table
-    return out
+    constant = np.ptp(act.reshape(-1, m), axis=0) == 0
+    nodes.insert(4, "constant", constant[nodes.node_index.to_numpy()])
+    thr = np.asarray(summary.threshold, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        chance = [(np.nan_to_num(null[:, off], nan=-np.inf) > c).sum(axis=1).mean() for c in thr]
+    summary.insert(2, "n_significant", int(significant[off].sum()))
+    summary.insert(3, "chance_above_threshold", chance)
+    summary.insert(4, "expected_false_edges", alpha * summary.n_edges.to_numpy())
+    summary.insert(1, "n_constant", int(constant.sum()))
+    summary.insert(1, "n_samples", act.shape[0] * (act.shape[1] - 1))
+    return flow_table, edges, nodes, summary
+
+
+def analyse(acts: dict[str, np.ndarray], params: dict, seed: int, workers: int = 1) -> dict[str, pd.DataFrame]:
+    """All four tables for one network, every condition stacked (``measure``, ``output_lag`` columns)."""
+    p = {**DEFAULTS, **params}
+    unknown = set(params) - set(DEFAULTS)
+    if unknown:
+        raise ValueError(f"--params: unknown key(s) {sorted(unknown)}; known: {sorted(DEFAULTS)}")
+    if p["samples"] not in SAMPLES:
+        raise ValueError(f"samples: expected one of {SAMPLES}, got {p['samples']!r}")
+    bad = [m for m in p["measures"] if m not in MEASURES]
+    if bad:
+        raise ValueError(f"measures: unknown {bad}; expected a subset of {MEASURES}")
+    activity, names, layers = network_nodes(acts)
+    epoch = float(np.asarray(acts["epochs"])[-1]) if "epochs" in acts else -1.0
+    out: dict[str, list] = {key: [] for key in ("flow", "edges", "nodes", "summary")}
+    for measure in p["measures"]:
+        for lag in p["output_lags"]:
+            tables = analyse_condition(activity, names, layers, p, seed, measure, int(lag), workers)
+            for key, table in zip(("flow", "edges", "nodes", "summary"), tables):
+                table.insert(0, "output_lag", int(lag))
+                table.insert(0, "measure", measure)
+                table.insert(0, "epoch", epoch)
+                table.insert(0, "seed", int(seed))
+                out[key].append(table)
+    return {key: pd.concat(tables, ignore_index=True) for key, tables in out.items()}
 
 
 def main(argv=None) -> int:
@@ -129,14 +260,15 @@ def main(argv=None) -> int:
     for key in ("flow", "edges", "nodes", "summary"):
         write_tsv(tables[key], getattr(args, key))
     s = tables["summary"]
-    constant = tables["nodes"].drop_duplicates("node").query("constant").node.tolist()
+    constant = tables["nodes"].query("constant").node.unique().tolist()
     if constant:
-        print(f"constant over all test windows (no flow, no edges): {', '.join(constant)}", flush=True)
+        print(f"constant over the samples (no flow, no edges): {', '.join(constant)}", flush=True)
     print(
         f"weather_flow seed {args.seed}: {s.n_nodes.iloc[0]} nodes, {s.n_samples.iloc[0]} samples, "
         f"{time.perf_counter() - start:.1f} s",
         flush=True,
     )
-    cols = ["threshold", "n_edges", "indeg_outdeg_pearson", "order_all", "order_kendall_tau", "rank_iterations"]
+    cols = ["measure", "output_lag", "threshold", "n_significant", "n_edges", "chance_above_threshold",
+            "expected_false_edges", "indeg_outdeg_pearson", "order_all", "order_hidden_output", "rank_iterations"]
     print(s[cols].to_string(index=False), flush=True)
     return 0

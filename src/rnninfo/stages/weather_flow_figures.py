@@ -1,18 +1,29 @@
 """Stage ``weather_flow_figures``: paper B's Figs 1-4 (information-flow graph, degrees, ranks).
 
-Reads the all-seed tables of ``weather_flow_summary``:
+Reads the all-seed tables of ``weather_flow_summary``. For every condition
+(flow ``measure`` x readout ``output_lag``) it writes four figures named
+``{out_prefix}_{figure}_{measure}_lag{lag}.png``:
 
-- ``--out-graphs`` (Fig. 1): the flow graphs of the first ``--graph-seeds`` seeds
+- ``graphs`` (Fig. 1): the flow graphs of the first ``--graph-seeds`` seeds
   (rows) at every threshold (columns). Inputs left, hidden units on a circle,
-  outputs right; node numbers are the same in every panel.
-- ``--out-degrees`` (Fig. 2): out-degree against in-degree, every node of every
+  outputs right; node numbers are the same in every panel. Edges (q <= alpha
+  and above the threshold) are solid black; pairs above the threshold that
+  are not significant are dotted red (what a threshold alone would add).
+- ``degrees`` (Fig. 2): out-degree against in-degree, every node of every
   seed, per threshold, with the Pearson r over seeds (mean ± sd).
-- ``--out-degree-hist`` (Fig. 3): in- and out-degree histograms per threshold,
+- ``degree_hist`` (Fig. 3): in- and out-degree histograms per threshold,
   all seeds pooled.
-- ``--out-ranks`` (Fig. 4): rank histograms of inputs, hidden units and outputs
+- ``ranks`` (Fig. 4): rank histograms of inputs, hidden units and outputs
   per threshold, all seeds pooled (nodes with at least one edge).
-- ``--out-order``: how well ranks order inputs < hidden < outputs, per
-  threshold, one point per seed (0.5 = chance).
+
+and two figures over all conditions:
+
+- ``{out_prefix}_order.png``: how well ranks order inputs < hidden < outputs,
+  per condition and threshold, one point per seed (0.5 = chance).
+- ``{out_prefix}_significance.png``: per condition and threshold, the edges
+  drawn (significant and above the threshold), the pairs above the threshold
+  without the test, and the pairs a threshold alone draws on the surrogates
+  (chance), mean ± sd over seeds.
 """
 
 from __future__ import annotations
@@ -52,7 +63,24 @@ def _positions(nodes: pd.DataFrame) -> dict[str, tuple[float, float]]:
     return pos
 
 
-def fig_graphs(edges: pd.DataFrame, nodes: pd.DataFrame, n_seeds: int):
+FIGURES = ("graphs", "degrees", "degree_hist", "ranks")
+
+
+def conditions(summary: pd.DataFrame) -> list[tuple[str, int]]:
+    """(measure, output_lag) pairs present, in a fixed order."""
+    pairs = summary[["measure", "output_lag"]].drop_duplicates()
+    return sorted((str(m), int(lag)) for m, lag in pairs.itertuples(index=False))
+
+
+def figure_path(prefix: str, name: str, measure: str, output_lag: int) -> str:
+    return f"{prefix}_{name}_{measure}_lag{output_lag}.png"
+
+
+def _label(measure: str, output_lag: int) -> str:
+    return f"{measure.upper()}, output lag {output_lag}"
+
+
+def fig_graphs(edges: pd.DataFrame, nodes: pd.DataFrame, n_seeds: int, pairs: pd.DataFrame | None = None, title: str = ""):
     import networkx as nx
 
     plt = _plt()
@@ -70,19 +98,36 @@ def fig_graphs(edges: pd.DataFrame, nodes: pd.DataFrame, n_seeds: int):
             g.add_weighted_edges_from(ed[["source", "target", "flow"]].itertuples(index=False))
             pos = _positions(nd)
             colors = [LAYER_COLORS[layer] for layer in nd.layer]
+            n_unsig = 0
+            if pairs is not None:
+                un = pairs[(pairs.seed == seed) & ~pairs.significant.astype(bool) & (pairs.flow > thr)]
+                n_unsig = len(un)
+                if n_unsig:
+                    gu = nx.DiGraph()
+                    gu.add_nodes_from(nd.node)
+                    gu.add_edges_from(un[["source", "target"]].itertuples(index=False))
+                    nx.draw_networkx_edges(
+                        gu, pos, ax=ax, arrows=True, arrowsize=6, width=0.6, alpha=0.5, node_size=260,
+                        style=":", edge_color="#c44e52", connectionstyle="arc3,rad=0.08",
+                    )
             nx.draw_networkx_edges(
-                g, pos, ax=ax, arrows=True, arrowsize=7, width=0.6, alpha=0.45, node_size=260,
+                g, pos, ax=ax, arrows=True, arrowsize=7, width=0.8, alpha=0.6, node_size=260,
                 connectionstyle="arc3,rad=0.08",
             )
             nx.draw_networkx_nodes(g, pos, ax=ax, node_color=colors, node_size=260, edgecolors="k", linewidths=0.5)
             nx.draw_networkx_labels(g, pos, ax=ax, labels=dict(zip(nd.node, nd.node_index.astype(str))), font_size=7, font_color="w")
-            ax.set_title(f"seed {seed}, flow > {thr:g} bits: {len(ed)} edges", fontsize=9)
+            ax.set_title(f"seed {seed}, > {thr:g} bits: {len(ed)} significant edges\n"
+                         f"(+{n_unsig} above threshold, not significant: dotted)", fontsize=8)
             ax.set_axis_off()
     nd = nodes[(nodes.seed == seeds[0]) & (nodes.threshold == thresholds[0])].sort_values("node_index")
     key = "   ".join(f"{i}: {n}" for i, n in zip(nd.node_index, nd.node))
     fig.text(0.5, 0.0, key, ha="center", va="top", fontsize=7, wrap=True)
     handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=l) for l, c in LAYER_COLORS.items()]
-    fig.legend(handles=handles, loc="upper center", ncol=3, frameon=False, bbox_to_anchor=(0.5, 1.02))
+    handles += [plt.Line2D([], [], color="k", label="edge (q <= alpha)"),
+                plt.Line2D([], [], color="#c44e52", ls=":", label="above threshold, not significant")]
+    fig.legend(handles=handles, loc="upper center", ncol=5, frameon=False, bbox_to_anchor=(0.5, 1.02), fontsize=8)
+    if title:
+        fig.text(0.01, 1.0, title, fontsize=9, va="bottom")
     fig.tight_layout()
     return fig
 
@@ -145,13 +190,16 @@ def fig_ranks(nodes: pd.DataFrame, summary: pd.DataFrame):
     fig, axes = plt.subplots(1, len(thresholds), figsize=(3.8 * len(thresholds), 3.6), squeeze=False)
     for ax, thr in zip(axes[0], thresholds):
         d = linked[linked.threshold == thr]
-        sns.histplot(
-            d, x="rank", hue="layer", hue_order=LAYER_ORDER, palette=LAYER_COLORS, element="step",
-            stat="count", common_bins=True, bins=20, ax=ax, legend=ax is axes[0][0],
-        )
+        if d.empty:
+            ax.text(0.5, 0.5, "no significant edge", ha="center", va="center", transform=ax.transAxes)
+        else:
+            sns.histplot(
+                d, x="rank", hue="layer", hue_order=LAYER_ORDER, palette=LAYER_COLORS, element="step",
+                stat="count", common_bins=True, bins=20, ax=ax, legend=ax is axes[0][0],
+            )
         s = summary[summary.threshold == thr]
         ax.set_title(
-            f"flow > {thr:g} bits: order {s.order_all.mean():.2f} ± {s.order_all.std():.2f}\n"
+            f"> {thr:g} bits: order {s.order_all.mean():.2f} ± {s.order_all.std():.2f}\n"
             f"isolated (rank 0, not shown): {int(s.n_isolated.sum())}",
             fontsize=9,
         )
@@ -171,45 +219,95 @@ def fig_order(summary: pd.DataFrame):
         "order_hidden_output": "hidden < output",
         "order_input_output": "input < output",
     }
-    long = summary.melt(id_vars=["seed", "threshold"], value_vars=list(cols), var_name="pairs", value_name="score")
-    long["pairs"] = long.pairs.map(cols)
+    conds = conditions(summary)
+    fig, axes = plt.subplots(1, len(conds), figsize=(5.2 * len(conds), 3.8), squeeze=False, sharey=True)
+    for ax, (measure, lag) in zip(axes[0], conds):
+        sub = summary[(summary.measure == measure) & (summary.output_lag == lag)]
+        long = sub.melt(id_vars=["seed", "threshold"], value_vars=list(cols), var_name="pairs", value_name="score")
+        long["pairs"] = long.pairs.map(cols)
+        long["threshold"] = long.threshold.map(lambda t: f"{t:g}")
+        sns.stripplot(long, x="threshold", y="score", hue="pairs", dodge=True, alpha=0.6, size=4, ax=ax, legend=False)
+        sns.pointplot(
+            long, x="threshold", y="score", hue="pairs", dodge=0.6, errorbar="sd", linestyle="none",
+            markers="_", markersize=14, ax=ax, legend=ax is axes[0][0],
+        )
+        ax.axhline(0.5, color="k", lw=0.8, ls=":")
+        ax.set(xlabel="threshold (bits)", ylabel="fraction of pairs ordered", title=_label(measure, lag), ylim=(-0.03, 1.03))
+        ax.title.set_fontsize(9)
+    axes[0][0].legend(fontsize=7, loc="lower left")
+    fig.suptitle(
+        f"Ranks ordering inputs < hidden < outputs, significant edges only ({summary.seed.nunique()} networks; "
+        "mean ± sd, dots = seeds; NaN where a layer has no edge)",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def fig_significance(summary: pd.DataFrame, pairs: pd.DataFrame):
+    import seaborn as sns
+
+    plt = _plt()
+    conds = conditions(summary)
+    rows = []
+    for thr in sorted(summary.threshold.unique()):
+        above = (pairs[pairs.flow > thr].groupby(["seed", "measure", "output_lag"]).size()
+                 .reindex(summary[["seed", "measure", "output_lag"]].drop_duplicates().itertuples(index=False),
+                          fill_value=0))
+        for (seed, measure, lag), n in above.items():
+            rows.append(dict(seed=seed, measure=measure, output_lag=lag, threshold=thr,
+                             kind="above threshold (no test)", pairs=n))
+    long = pd.concat([
+        pd.DataFrame(rows),
+        summary.assign(kind="edges: significant and above", pairs=summary.n_edges)[
+            ["seed", "measure", "output_lag", "threshold", "kind", "pairs"]],
+        summary.assign(kind="chance: surrogates above", pairs=summary.chance_above_threshold)[
+            ["seed", "measure", "output_lag", "threshold", "kind", "pairs"]],
+    ], ignore_index=True)
     long["threshold"] = long.threshold.map(lambda t: f"{t:g}")
-    fig, ax = plt.subplots(figsize=(7, 3.8))
-    sns.stripplot(long, x="threshold", y="score", hue="pairs", dodge=True, alpha=0.6, size=4, ax=ax, legend=False)
-    sns.pointplot(
-        long, x="threshold", y="score", hue="pairs", dodge=0.6, errorbar="sd", linestyle="none",
-        markers="_", markersize=14, ax=ax,
-    )
-    ax.axhline(0.5, color="k", lw=0.8, ls=":")
-    ax.set(
-        xlabel="flow threshold (bits)", ylabel="fraction of pairs ordered",
-        title=f"Ranks ordering inputs < hidden < outputs ({summary.seed.nunique()} networks; mean ± sd, dots = seeds)",
-        ylim=(-0.03, 1.03),
-    )
-    ax.title.set_fontsize(9)
-    ax.legend(fontsize=7, loc="lower left")
+    fig, axes = plt.subplots(1, len(conds), figsize=(5.2 * len(conds), 3.8), squeeze=False, sharey=True)
+    for ax, (measure, lag) in zip(axes[0], conds):
+        sub = long[(long.measure == measure) & (long.output_lag == lag)]
+        sns.pointplot(sub, x="threshold", y="pairs", hue="kind", errorbar="sd", dodge=0.4, ax=ax,
+                      legend=ax is axes[0][0], markersize=4)
+        ax.set(title=_label(measure, lag), xlabel="threshold (bits)", ylabel="node pairs (of all ordered pairs)")
+        ax.title.set_fontsize(9)
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(f"Edges vs chance ({summary.seed.nunique()} networks, mean ± sd)", fontsize=9)
     fig.tight_layout()
     return fig
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="rnninfo.cli weather_flow_figures", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--flow", required=True, help="all node pairs with p, q, significant")
     ap.add_argument("--edges", required=True)
     ap.add_argument("--nodes", required=True)
     ap.add_argument("--summary", required=True)
     ap.add_argument("--graph-seeds", type=int, default=2, help="seeds drawn in the graph figure")
-    for name in ("graphs", "degrees", "degree-hist", "ranks", "order"):
-        ap.add_argument(f"--out-{name}", required=True)
+    ap.add_argument("--out-prefix", required=True, help="figure paths: {prefix}_{figure}_{measure}_lag{lag}.png, "
+                    "{prefix}_order.png, {prefix}_significance.png")
     args = ap.parse_args(argv)
-    edges, nodes, summary = read_tsv(args.edges), read_tsv(args.nodes), read_tsv(args.summary)
+    pairs, edges, nodes, summary = (read_tsv(p) for p in (args.flow, args.edges, args.nodes, args.summary))
     plt = _plt()
-    for fig, path in (
-        (fig_graphs(edges, nodes, args.graph_seeds), args.out_graphs),
-        (fig_degrees(nodes, summary), args.out_degrees),
-        (fig_degree_hist(nodes), args.out_degree_hist),
-        (fig_ranks(nodes, summary), args.out_ranks),
-        (fig_order(summary), args.out_order),
-    ):
+    for measure, lag in conditions(summary):
+        e, n, s, pr = (t[(t.measure == measure) & (t.output_lag == lag)] for t in (edges, nodes, summary, pairs))
+        title = _label(measure, lag)
+        for name, fig in (
+            ("graphs", fig_graphs(e, n, args.graph_seeds, pr, title)),
+            ("degrees", fig_degrees(n, s)),
+            ("degree_hist", fig_degree_hist(n)),
+            ("ranks", fig_ranks(n, s)),
+        ):
+            if fig.get_suptitle():  # name the condition in every figure's title
+                fig.suptitle(f"{title}: {fig.get_suptitle()}", fontsize=10)
+            path = figure_path(args.out_prefix, name, measure, lag)
+            save_figure(fig, path)
+            plt.close(fig)
+            print(f"wrote {path}", flush=True)
+    for make, path in ((lambda: fig_order(summary), f"{args.out_prefix}_order.png"),
+                       (lambda: fig_significance(summary, pairs), f"{args.out_prefix}_significance.png")):
+        fig = make()
         save_figure(fig, path)
         plt.close(fig)
         print(f"wrote {path}", flush=True)

@@ -1,9 +1,10 @@
 """Stage ``weather_flow_summary``: the flow-graph tables of all weather seeds, together.
 
 Concatenates the per-seed ``flow``, ``edges``, ``nodes`` and ``summary`` tables
-(rows sorted by seed) and writes ``--out-stats``: for every threshold and every
-numeric summary column, the mean, standard deviation, minimum and maximum over
-seeds (long format: threshold, metric, n_seeds, mean, sd, min, max).
+(rows sorted by seed) and writes ``--out-stats``: for every condition (flow
+``measure``, ``output_lag``), threshold and numeric summary column, the mean,
+standard deviation, minimum and maximum over seeds (long format: measure,
+output_lag, threshold, metric, n_seeds, mean, sd, min, max).
 """
 
 from __future__ import annotations
@@ -14,8 +15,12 @@ import pandas as pd
 
 from rnninfo.io import read_tsv, write_tsv
 
+CONDITION = ["measure", "output_lag"]
 STAT_COLUMNS = [
     "n_edges",
+    "n_significant",
+    "chance_above_threshold",
+    "expected_false_edges",
     "density",
     "n_isolated",
     "indeg_outdeg_pearson",
@@ -39,14 +44,15 @@ def concat(paths: list[str]) -> pd.DataFrame:
 
 
 def seed_stats(summary: pd.DataFrame) -> pd.DataFrame:
-    """Spread over seeds of every summary metric, per threshold (long format)."""
+    """Spread over seeds of every summary metric, per condition and threshold (long format)."""
     cols = [c for c in STAT_COLUMNS if c in summary.columns]
-    long = summary.melt(id_vars=["seed", "threshold"], value_vars=cols, var_name="metric")
+    keys = [c for c in CONDITION if c in summary.columns] + ["threshold"]
+    long = summary.melt(id_vars=["seed", *keys], value_vars=cols, var_name="metric")
     long["value"] = long["value"].astype(float)
-    g = long.groupby(["threshold", "metric"], sort=True)["value"]
+    g = long.groupby([*keys, "metric"], sort=True)["value"]
     stats = g.agg(n_seeds="count", mean="mean", sd="std", min="min", max="max").reset_index()
     order = {c: i for i, c in enumerate(cols)}
-    stats = stats.sort_values(["threshold", "metric"], key=lambda s: s.map(order) if s.name == "metric" else s)
+    stats = stats.sort_values([*keys, "metric"], key=lambda s: s.map(order) if s.name == "metric" else s)
     return stats.reset_index(drop=True)
 
 
@@ -64,6 +70,6 @@ def main(argv=None) -> int:
     write_tsv(stats, args.out_stats)
     seeds = tables["summary"].seed.nunique()
     print(f"weather_flow_summary: {seeds} seed(s)", flush=True)
-    show = stats[stats.metric.isin(["n_edges", "indeg_outdeg_pearson", "order_all", "order_kendall_tau"])]
+    show = stats[stats.metric.isin(["n_edges", "chance_above_threshold", "order_all", "order_hidden_output"])]
     print(show.to_string(index=False), flush=True)
     return 0
