@@ -1,13 +1,10 @@
-"""Information-flow matrix, graph statistics and ranking (rnninfo.flow) and their stages."""
+"""Information-flow matrix, graph statistics and ranking (rnninfo.flow); the weather flow stage is tested in test_weather_stages.py."""
 
-import warnings
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from rnninfo import flow
-from rnninfo.io import read_tsv, save_npz
 
 
 def _awkward_activity(seed=0, windows=40, T=5):
@@ -284,105 +281,3 @@ def test_order_score_counts_ties_as_half():
     assert np.isnan(flow.order_score(ranks, np.array(["input"] * 4))["all"])
     with pytest.raises(ValueError, match="unknown layer"):
         flow.order_score(ranks, np.array(["in", "input", "hidden", "output"]))
-
-
-# ------------------------------------------------------------------- stages
-
-
-def _write_activations(path, seed, n=40, T=5, d_in=3, hidden=4, K=3):
-    """A small Elman-like network's activations file; snapshot 0 is all zeros (untrained)."""
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, T, d_in))
-    x[:, :, 2] = (rng.random((n, T)) < 0.3)  # a one-hot input
-    w_in = rng.standard_normal((hidden, d_in))
-    w = 0.5 * rng.standard_normal((hidden, hidden))
-    w_out = rng.standard_normal((2, hidden))
-    h = np.zeros((n, hidden))
-    hs = []
-    for t in range(T):
-        h = np.tanh(x[:, t] @ w_in.T + h @ w.T)
-        hs.append(h)
-    hs = np.stack(hs, axis=1)
-    hid = np.stack([np.zeros_like(hs)] + [hs * (1 + 0.1 * k) for k in range(1, K)]).astype(np.float32)
-    out = np.einsum("knth,oh->knto", hid, w_out).astype(np.float32)
-    save_npz(
-        path,
-        epochs=np.arange(K, dtype=np.int64) * 10,
-        inputs=x.astype(np.float32),
-        targets=rng.standard_normal((n, 2)).astype(np.float32),
-        hidden=hid,
-        outputs=out,
-        input_names=np.array(["a", "b", "kind=x"]),
-        target_names=np.array(["tmax", "tmin"]),
-    )
-
-
-PARAMS = '{"k":3,"thresholds":[0.05,0.2],"rank_tol":1e-9,"rank_max_iter":100000,"rank_step":0.5,"on_max_iter":"warn","root_seed":7}'
-
-
-def _run_flow_stage(tmp_path, seed, tag):
-    from rnninfo.stages import weather_flow
-
-    acts = tmp_path / f"seed{seed}.npz"
-    if not acts.exists():
-        _write_activations(acts, seed)
-    out = {t: tmp_path / tag / f"{t}.tsv" for t in ("flow", "edges", "nodes", "summary")}
-    argv = ["--activations", str(acts), "--seed", str(seed), "--params", PARAMS, "--threads", "2"]
-    for t, p in out.items():
-        argv += [f"--{t}", str(p)]
-    assert weather_flow.main(argv) == 0
-    return out
-
-
-def test_weather_flow_stage_tables_are_consistent_and_reproducible(tmp_path):
-    out = _run_flow_stage(tmp_path, 4, "a")
-    again = _run_flow_stage(tmp_path, 4, "b")
-    for t in out:
-        assert out[t].read_bytes() == again[t].read_bytes(), t
-    fl, ed, nd, sm = (read_tsv(out[t]) for t in ("flow", "edges", "nodes", "summary"))
-    m = 3 + 4 + 2
-    assert len(fl) == m * (m - 1) and (fl.seed == 4).all() and (fl.epoch == 20).all()  # last snapshot
-    assert np.allclose(fl.flow, fl.mi_next - fl.mi_now)
-    assert not nd.constant.any()  # the all-zero first snapshot was not used
-    for thr in (0.05, 0.2):
-        want = fl[fl.flow > thr][["source", "target"]].sort_values(["source", "target"])
-        got = ed[ed.threshold == thr][["source", "target"]].sort_values(["source", "target"])
-        assert want.values.tolist() == got.values.tolist()
-        n = nd[nd.threshold == thr]
-        assert n.in_degree.sum() == n.out_degree.sum() == len(got)
-        assert sm[sm.threshold == thr].n_edges.item() == len(got)
-    assert set(nd.node) == {"in:a", "in:b", "in:kind=x", "h0", "h1", "h2", "h3", "out:tmax", "out:tmin"}
-    assert sm.rank_converged.all()
-    # the same numbers as calling the library on the last snapshot with the stage's seed stream
-    from rnninfo.stages.weather_flow import FLOW_STREAM, network_nodes
-    from rnninfo.io import load_npz
-
-    act, names, _ = network_nodes(load_npz(tmp_path / "seed4.npz"))
-    F = flow.flow_matrix(act, k=3, seed=[7, FLOW_STREAM, 4])
-    i, j = list(names).index("in:a"), list(names).index("h2")
-    row = fl[(fl.source == "in:a") & (fl.target == "h2")].flow.item()
-    assert row == pytest.approx(F[i, j], abs=1e-9)
-
-
-def test_weather_flow_summary_and_figures(tmp_path):
-    from rnninfo.stages import weather_flow_figures, weather_flow_summary
-
-    runs = [_run_flow_stage(tmp_path, s, f"s{s}") for s in (1, 0)]
-    agg = {t: tmp_path / f"all_{t}.tsv" for t in ("flow", "edges", "nodes", "summary", "stats")}
-    argv = []
-    for t in ("flow", "edges", "nodes", "summary"):
-        argv += [f"--{t}"] + [str(r[t]) for r in runs] + [f"--out-{t}", str(agg[t])]
-    assert weather_flow_summary.main(argv + ["--out-stats", str(agg["stats"])]) == 0
-    summary = read_tsv(agg["summary"])
-    assert summary.seed.tolist() == [0, 0, 1, 1]
-    stats = read_tsv(agg["stats"])
-    row = stats[(stats.threshold == 0.05) & (stats.metric == "n_edges")]
-    assert row.n_seeds.item() == 2
-    assert row["mean"].item() == pytest.approx(summary[summary.threshold == 0.05].n_edges.mean())
-    figs = {n: tmp_path / f"{n}.png" for n in ("graphs", "degrees", "degree-hist", "ranks", "order")}
-    argv = ["--edges", str(agg["edges"]), "--nodes", str(agg["nodes"]), "--summary", str(agg["summary"])]
-    for n, p in figs.items():
-        argv += [f"--out-{n}", str(p)]
-    assert weather_flow_figures.main(argv) == 0
-    for p in figs.values():
-        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
