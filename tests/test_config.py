@@ -59,3 +59,39 @@ def test_integer_delays_are_accepted(tmp_path):
     run = dry_run(tmp_path, f"delays: [2, random]\nresults: {tmp_path / 'res'}\n")
     assert run.returncode == 0, run.stderr
     assert job_counts(run.stdout)["train"] == 12
+
+
+def test_config_readme_is_generated_from_the_schema():
+    """config/README.md equals `python -m rnninfo.config_docs` (rerun it after changing a key)."""
+    import yaml
+
+    from rnninfo.config_docs import render
+
+    schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    expected = render(schema, (ROOT / "config.yaml").read_text())
+    committed = (ROOT / "config" / "README.md").read_text()
+    assert committed == expected, "config/README.md is stale: run `python -m rnninfo.config_docs > config/README.md`"
+    for key in ("`seed`", "`relay.exhaustive`", "`weather.flow.thresholds`", "`task_params.memory.onsets`"):
+        assert f"| {key} |" in committed, key
+
+
+def test_config_docs_render_types_defaults_and_meanings():
+    from rnninfo.config_docs import config_comments, render
+
+    schema = {"properties": {
+        "seed": {"type": "integer", "minimum": 0, "default": 7, "description": "root seed"},
+        "mode": {"enum": ["a", "b"], "default": "a"},
+        "box": {"type": "object", "description": "a section", "properties": {
+            "size": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": None},
+            "ids": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2,
+                    "default": [1, 2], "description": "two | ids"},
+        }},
+    }}
+    config_text = "mode: a   # which mode\nbox:\n  size: 3   # the size\n"
+    assert config_comments(config_text) == {"mode": "which mode", "box.size": "the size"}
+    text = render(schema, config_text)
+    assert "| `seed` | `7` | integer >= 0 | root seed |" in text
+    assert "| `mode` | `a` | one of `a`, `b` | which mode |" in text  # meaning from config.yaml's comment
+    assert "## `box`\n\nA section.\n" in text
+    assert "| `box.size` | `null` | number > 0 or `null` | the size |" in text
+    assert "| `box.ids` | `[1, 2]` | list of integer (exactly 2) | two \\| ids |" in text

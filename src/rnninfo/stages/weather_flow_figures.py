@@ -125,7 +125,8 @@ def fig_graphs(edges: pd.DataFrame, nodes: pd.DataFrame, n_seeds: int, pairs: pd
     handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=l) for l, c in LAYER_COLORS.items()]
     handles += [plt.Line2D([], [], color="k", label="edge (q <= alpha)"),
                 plt.Line2D([], [], color="#c44e52", ls=":", label="above threshold, not significant")]
-    fig.legend(handles=handles, loc="upper center", ncol=5, frameon=False, bbox_to_anchor=(0.5, 1.02), fontsize=8)
+    # above the panels (hanging down from the top, it covered the panel titles)
+    fig.legend(handles=handles, loc="lower center", ncol=5, frameon=False, bbox_to_anchor=(0.5, 1.0), fontsize=8)
     if title:
         fig.text(0.01, 1.0, title, fontsize=9, va="bottom")
     fig.tight_layout()
@@ -151,6 +152,9 @@ def fig_degrees(nodes: pd.DataFrame, summary: pd.DataFrame):
         ax.set(xlabel="in-degree", ylabel="out-degree")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        # whole degrees, at least 0..1: an all-zero panel otherwise gets crowded ticks at +-0.05
+        ax.set_xlim(-0.5, max([1, *counts.in_degree]) + 0.5)
+        ax.set_ylim(-0.5, max([1, *counts.out_degree]) + 0.5)
     axes[0][0].legend(fontsize=7, loc="upper right")
     fig.suptitle(f"Out- vs in-degree, {nodes.seed.nunique()} networks (r: Pearson, mean ± sd over seeds)", fontsize=10)
     fig.tight_layout()
