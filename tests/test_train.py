@@ -82,3 +82,67 @@ def test_converged_seed_stops_changing():
     assert both[0][1] == alone[0][1]
     for key in alone[0][0]:
         torch.testing.assert_close(both[0][0][key], alone[0][0][key], rtol=1e-5, atol=1e-6)
+
+
+def test_kept_network_below_the_criterion_is_marked():
+    cfg = dataclasses.replace(SMALL, accuracy_criterion=1.0, max_retries=1)
+    _, rows = train_condition("memory", "GRU", 1, [0], cfg, log=lambda m: None)
+    assert [r["below_criterion"] for r in rows] == [False, True]
+    # ... and the training table stage names it.
+    import pandas as pd
+
+    from rnninfo.stages.training_table import summary_lines
+
+    table = pd.DataFrame(rows).assign(task="memory", arch="GRU", delay="1")
+    lines = summary_lines(table)
+    assert len(lines) == 2 and "memory/GRU/delay 1 seed 0" in lines[0] and "1 of 1 networks" in lines[1]
+    assert summary_lines(table.assign(below_criterion=False)) == []
+
+
+def test_heartbeat_reports_epoch_seeds_done_and_best_accuracy():
+    cfg = dataclasses.replace(SMALL, max_epochs=3)
+    lines = []
+    train_ensemble("memory", "RNN", 1, [0, 1], 0, cfg, log=lines.append, heartbeat=0.0)
+    beats = [line for line in lines if "best validation accuracy so far" in line]
+    assert [b.split(":")[0] for b in beats] == ["attempt 0, epoch 1", "attempt 0, epoch 2", "attempt 0, epoch 3"]
+    assert beats[-1].split(": ")[1].startswith("2/2 seeds done")
+    best = [float(b.rsplit(" ", 1)[1]) for b in beats]
+    assert best == sorted(best) and 0.0 < best[-1] <= 1.0
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_hand_written_backward_equals_autograd_of_plain_modules(arch):
+    """Gradients of the ensemble's recurrence (rnninfo.recurrence) against torch.nn, through all outputs and states."""
+    gen = torch.Generator().manual_seed(3)
+    states = [seed_data("memory", arch, 3, s, 0, SMALL).init for s in (0, 1)]
+    ensemble = Ensemble(arch, states)
+    x = torch.randn(2, 8, 7, 3, generator=gen)
+    run = ensemble(x)
+    weights = {k: torch.randn(v.shape, generator=gen) for k, v in run.items()}
+    sum((run[k] * w).sum() for k, w in weights.items()).backward()
+    for s, state in enumerate(states):
+        plain = RecurrentClassifier(arch, 3)
+        plain.load_state_dict(state)
+        hidden, last = plain.rnn(x[s])
+        out = torch.tanh(plain.readout(hidden))
+        loss = (out * weights["outputs"][s]).sum() + (hidden * weights["hidden"][s]).sum()
+        if arch == "LSTM":  # nn.LSTM returns only the last cell state: rebuild all of them step by step
+            cells, h, c = [], torch.zeros(1, 8, 12), torch.zeros(1, 8, 12)
+            for t in range(x.shape[2]):
+                _, (h, c) = plain.rnn(x[s][:, t : t + 1], (h, c))
+                cells.append(c[0])
+            loss = loss + (torch.stack(cells, dim=1) * weights["cell"][s]).sum()
+        loss.backward()
+        grads = dict(plain.named_parameters())
+        mine = ensemble.state_dict_of(s)
+        for name, p in zip(("rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0",
+                            "readout.weight", "readout.bias"), ensemble.parameters()):
+            assert mine[name].shape == grads[name].shape
+            torch.testing.assert_close(p.grad[s], grads[name].grad, rtol=1e-4, atol=1e-5)
+
+
+def test_knockout_needs_no_grad():
+    ensemble = Ensemble("RNN", [seed_data("memory", "RNN", 3, 0, 0, SMALL).init])
+    x = torch.zeros(1, 2, 5, 3)
+    with pytest.raises(ValueError, match="no_grad"):
+        ensemble(x, knockout=(1, torch.ones(1, 1, 12)))

@@ -42,6 +42,8 @@ def plot_generalization(table: pd.DataFrame):
         height=2.8, aspect=1.1, facet_kws=dict(margin_titles=True),
     )
     grid.set_axis_labels("evaluation delay", "accuracy")
-    grid.legend.set_title("training delay")
+    # below the panels: on the right, the legend covered the row titles (margin_titles)
+    sns.move_legend(grid, "upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(regimes),
+                    title="training delay", frameon=False)
     grid.figure.suptitle("Temporal generalisation (paper A, Fig. 2)", y=1.02)
     return grid.figure

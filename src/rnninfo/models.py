@@ -6,7 +6,8 @@ files are its state dict.
 
 ``Ensemble`` holds the same parameters for S networks stacked on a leading
 seed axis and runs all of them in one forward pass (one batched matmul per
-step). Each seed's parameters see only its own loss, so with an elementwise
+step; the loop and its hand-written backward live in ``rnninfo.recurrence``).
+Each seed's parameters see only its own loss, so with an elementwise
 optimiser (Adam) a seed follows exactly the trajectory it would follow alone.
 The gate layout is torch's: GRU (r, z, n), LSTM (i, f, g, o).
 """
@@ -19,6 +20,7 @@ import torch
 from torch import nn
 
 from rnninfo.archs import ARCHS, check_arch  # noqa: F401 (ARCHS re-exported)
+from rnninfo.recurrence import Recurrence, gate_scale, input_projection, recur
 
 N_GATES = {"RNN": 1, "GRU": 3, "LSTM": 4}
 N_OUT = 3
@@ -102,6 +104,7 @@ class Ensemble(nn.Module):
         self,
         x: torch.Tensor,
         knockout: tuple[int, torch.Tensor] | None = None,
+        state: tuple[torch.Tensor, torch.Tensor | None] | None = None,
     ) -> dict[str, torch.Tensor]:
         """Run every seed on its own inputs.
 
@@ -109,57 +112,79 @@ class Ensemble(nn.Module):
         knockout: optional (t, keep) with keep broadcastable to (S, B, H) of
             0/1; after step t the hidden (and LSTM cell) state is multiplied by
             keep, so knocked-out nodes enter step t+1 as 0.0.
+        state: optional (h0, c0), each (S, B, H), the state before the first
+            step (default zeros; c0 is None except for LSTM). Running steps
+            t+1.. from the state after step t continues a sequence exactly.
         Returns outputs (S, B, T, 3), hidden (S, B, T, H) and, for LSTM,
         cell (S, B, T, H); states are recorded after any knockout.
         """
+        hidden, cell = self._run(x, knockout, state)  # (T, S, B, H)
+        hidden = hidden.permute(1, 2, 0, 3)  # (S, B, T, H)
+        out = {"outputs": self.readout(hidden), "hidden": hidden}
+        if cell is not None:
+            out["cell"] = cell.permute(1, 2, 0, 3)
+        return out
+
+    def answers(self, x: torch.Tensor, t_end: torch.Tensor) -> torch.Tensor:
+        """Each sample's outputs at its own readout step: x (S, B, T, D), t_end (S, B) -> (S, B, 3).
+
+        What training needs: the readout runs on those states only.
+        """
+        hidden, _ = self._run(x)  # (T, S, B, H)
+        index = t_end[None, :, :, None].expand(1, *t_end.shape, hidden.shape[3])
+        return self.readout(hidden.gather(0, index)[0])
+
+    def readout(self, hidden: torch.Tensor) -> torch.Tensor:
+        """tanh(linear) of states (S, ..., H) -> (S, ..., 3)."""
+        S, H = self.n_seeds, self.hidden_size
+        flat = hidden.reshape(S, -1, H)
+        logits = torch.baddbmm(self.readout_bias[:, None, :], flat, self.readout_weight.transpose(1, 2))
+        return torch.tanh(logits).view(*hidden.shape[:-1], N_OUT)
+
+    def _run(self, x, knockout=None, state=None):
+        """The recurrence (rnninfo.recurrence): hidden (T, S, B, H) and LSTM cell (T, S, B, H) or None."""
         S, H = self.n_seeds, self.hidden_size
         if x.dim() == 3:
             x = x.unsqueeze(0).expand(S, *x.shape)
         if x.dim() != 4 or x.shape[0] != S:
             raise ValueError(f"x must be (S={S}, B, T, D) or (B, T, D), got {tuple(x.shape)}")
         _, B, T, _ = x.shape
-        # Input projections of every step at once: (S, B, T, G*H).
-        gx = torch.einsum("sbtd,sgd->sbtg", x, self.weight_ih) + self.bias_ih[:, None, None, :]
-        gx_steps = gx.unbind(dim=2)  # T x (S, B, G*H); unbind's backward is one stack, not T scatters
-        w_hh_t = self.weight_hh.transpose(1, 2)  # (S, H, G*H)
-        h = x.new_zeros(S, B, H)
-        c = x.new_zeros(S, B, H) if self.arch == "LSTM" else None
-        hiddens, cells = [], []
-        for t in range(T):
-            gh = torch.baddbmm(self.bias_hh[:, None, :], h, w_hh_t)  # (S, B, G*H)
-            h, c = self._step(gx_steps[t], gh, h, c)
-            if knockout is not None and t == knockout[0]:
-                h = h * knockout[1]
-                c = None if c is None else c * knockout[1]
-            hiddens.append(h)
-            if c is not None:
-                cells.append(c)
-        hidden = torch.stack(hiddens, dim=2)  # (S, B, T, H)
-        logits = torch.einsum("sbth,soh->sbto", hidden, self.readout_weight)
-        out = {"outputs": torch.tanh(logits + self.readout_bias[:, None, None, :]), "hidden": hidden}
-        if cells:
-            out["cell"] = torch.stack(cells, dim=2)
-        return out
-
-    def _step(self, gx, gh, h, c):
-        """One recurrent update; gx, gh: (S, B, G*H) input and hidden projections."""
-        if self.arch == "RNN":
-            return torch.tanh(gx + gh), None
-        if self.arch == "GRU":
-            xr, xz, xn = gx.chunk(3, dim=-1)
-            hr, hz, hn = gh.chunk(3, dim=-1)
-            r = torch.sigmoid(xr + hr)
-            z = torch.sigmoid(xz + hz)
-            n = torch.tanh(xn + r * hn)
-            return (1 - z) * n + z * h, None
-        i, f, g, o = (gx + gh).chunk(4, dim=-1)
-        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-        return torch.sigmoid(o) * torch.tanh(c), c
+        gru = self.arch == "GRU"
+        # tanh gates run as sigmoids of doubled pre-activations (rnninfo.recurrence.gate_scale).
+        scale = gate_scale(self.arch, H)[:, None]  # (G*H, 1)
+        # Input weights with the biases as an extra column (GRU keeps its hidden bias apart,
+        # inside the reset gate's product); inputs get a column of ones to match.
+        bias = self.bias_ih if gru else self.bias_ih + self.bias_hh  # (S, G*H)
+        w_ih_t = (torch.cat([self.weight_ih, bias[:, :, None]], dim=2) * scale).transpose(1, 2)  # (S, D+1, G*H)
+        x1 = torch.cat([x.transpose(1, 2), x.new_ones(S, T, B, 1)], dim=3)  # (S, T, B, D+1)
+        w_t = (self.weight_hh * scale).transpose(1, 2)  # (S, H, G*H)
+        b_gh = (self.bias_hh * scale[:, 0])[:, None, :] if gru else None  # (S, 1, G*H)
+        h = x.new_zeros(S, B, H) if state is None else state[0]
+        c = (x.new_zeros(S, B, H) if state is None else state[1]) if self.arch == "LSTM" else None
+        if torch.is_grad_enabled() and self.weight_hh.requires_grad:
+            if knockout is not None or state is not None:
+                raise ValueError("knockout and state are for inference: run them under torch.no_grad()")
+            return Recurrence.apply(self.arch, x1, w_ih_t, w_t, b_gh, h, c)
+        hidden, cell, _ = recur(self.arch, input_projection(x1, w_ih_t), w_t, b_gh, h, c, knockout)
+        return hidden, cell
 
 
 def load_model(path, arch: str, input_size: int, hidden_size: int) -> RecurrentClassifier:
-    """Load a model file (state dict only; nothing in it can run code)."""
+    """Load a model file (state dict only; nothing in it can run code).
+
+    A missing, truncated or foreign file, or one for another arch / size, ends
+    with a message naming the file and the remedy (`rnninfo.io.load_torch`).
+    """
+    from rnninfo.io import broken_file, load_torch
+
     model = RecurrentClassifier(arch, input_size, hidden_size)
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = load_torch(path)
+    want = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    got = {k: tuple(v.shape) for k, v in state.items()}
+    if want != got:
+        wrong = sorted(set(want) ^ set(got)) or sorted(k for k in want if want[k] != got[k])
+        raise broken_file(
+            path, f"does not fit a {arch} with input_size {input_size}, hidden_size {hidden_size}: "
+            f"parameters {wrong[:4]} differ (written for another configuration?)")
     model.load_state_dict(state)
     return model

@@ -27,6 +27,8 @@ from rnninfo.tasks import RANDOM_DELAYS, TaskParams, concept_onsets, make_task, 
 # Keeps held-out draws apart from training draws (rnninfo.train uses stream 1).
 # torch is imported only where a network runs, so readers of traces stay light.
 TEST_STREAM = 2
+# Float32 states, stored uncompressed in trace files (they barely compress); the rest is deflated.
+STATES = ("outputs", "hidden", "cell")
 
 
 def test_set(task: str, delay, seed: int, root_seed: int, n_test: int, eval_delays, params: TaskParams):
@@ -68,8 +70,8 @@ def record_traces(
     traces = []
     for k, (xs, ys, t_end) in enumerate(sets):
         trace = dict(
-            x=xs,
-            y=ys,
+            x=xs.astype(np.float32, copy=False),
+            y=ys.astype(np.float32, copy=False),
             outputs=run["outputs"][k].numpy(),
             hidden=run["hidden"][k].numpy(),
             t_end=t_end,
@@ -94,12 +96,10 @@ def read_trace(path, stage: str = "trace", state: str = "hidden") -> dict[str, n
     from rnninfo.io import load_npz
 
     try:
-        tr = load_npz(path)
-    except (OSError, ValueError) as err:
-        raise SystemExit(f"{stage}: cannot read trace {path}: {err}") from None
-    missing = [k for k in ("x", "y", "hidden", "outputs", "t_end", "n_info") if k not in tr]
-    if missing:
-        raise SystemExit(f"{stage}: trace {path} lacks {missing}")
+        # a missing, truncated or foreign file, or one without these arrays: named, with the remedy
+        tr = load_npz(path, keys=("x", "y", "hidden", "outputs", "t_end", "n_info"))
+    except SystemExit as err:
+        raise SystemExit(f"{stage}: trace {err}") from None
     key = "cell" if state == "cell" and "cell" in tr else "hidden"
     states, x, y, out, t_end = tr[key], tr["x"], tr["y"], tr["outputs"], tr["t_end"]
     if states.ndim != 3:

@@ -11,6 +11,7 @@ Adam moments are carried over for the rest), so a straggler trains alone.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -21,6 +22,7 @@ from rnninfo.models import Ensemble, RecurrentClassifier, init_state_dict
 from rnninfo.tasks import TaskParams, input_size, make_task
 
 TRAIN_STREAM = 1  # keeps training draws apart from test draws (rnninfo.traces.TEST_STREAM)
+HEARTBEAT_SECONDS = 30.0  # training logs its progress at least this often
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ def train_condition(
                     **{f"accuracy_{c}": float(a) for c, a in enumerate(acc)},
                     converged=converged,
                     kept=converged or last_chance,
+                    below_criterion=last_chance and not converged,
                 )
             )
             if last_chance and not converged:
@@ -149,11 +152,15 @@ def train_ensemble(
     cfg: TrainConfig,
     log: Callable[[str], None] = print,
     max_steps: int | None = None,
+    heartbeat: float = HEARTBEAT_SECONDS,
 ) -> dict[int, tuple[dict, int, np.ndarray]]:
     """One attempt for ``seeds`` trained together; {seed: (state_dict, epochs, per-concept accuracy)}.
 
-    ``max_steps`` stops after that many optimiser steps (for tests).
+    ``max_steps`` stops after that many optimiser steps (for tests). Every
+    ``heartbeat`` seconds (checked after each epoch) a line goes to ``log``:
+    epoch, seeds done, best validation accuracy so far.
     """
+    last_beat, best = time.monotonic(), 0.0
     data = [seed_data(task, arch, delay, s, attempt, cfg) for s in seeds]
     active = list(range(len(seeds)))  # positions in `data` still training
     model = Ensemble(arch, [d.init for d in data])
@@ -168,21 +175,25 @@ def train_ensemble(
         for b in range(len(per_seed[0])):
             idx = torch.from_numpy(np.stack([p[b] for p in per_seed]))  # (S, B)
             rows = torch.arange(len(active))[:, None]
-            out = model(x_tr[rows, idx])["outputs"]  # (S, B, T, 3)
-            answers = at_readout(out, t_tr[rows, idx])  # (S, B, 3)
+            answers = model.answers(x_tr[rows, idx], t_tr[rows, idx])  # (S, B, 3)
             # Sum of per-seed means: each seed's gradient is its own loss's gradient.
             descend(opt, ((answers - y_tr[rows, idx]) ** 2).mean(dim=(1, 2)).sum())
             steps += 1
             if max_steps is not None and steps >= max_steps:
                 break
         with torch.no_grad():
-            acc = accuracy(at_readout(model(x_va)["outputs"], t_va), y_va).numpy()  # (S, 3)
+            acc = accuracy(validation_answers(model, x_va, t_va, cfg.batch_size), y_va).numpy()  # (S, 3)
         finished = [
             k for k in range(len(active))
             if acc[k].mean() >= cfg.accuracy_criterion or epoch == cfg.max_epochs or max_steps is not None
         ]
         for k in finished:
             done[seeds[active[k]]] = (model.state_dict_of(k), epoch, acc[k].astype(np.float64))
+        best = max(best, float(acc.mean(axis=1).max()))
+        if time.monotonic() - last_beat >= heartbeat:
+            last_beat = time.monotonic()
+            log(f"attempt {attempt}, epoch {epoch}: {len(done)}/{len(seeds)} seeds done, "
+                f"best validation accuracy so far {best:.4f}")
         if finished:
             keep = [k for k in range(len(active)) if k not in finished]
             if keep:
@@ -195,6 +206,13 @@ def train_ensemble(
         if max_steps is not None:
             break
     return {s: done[s] for s in seeds}
+
+
+def validation_answers(model: Ensemble, x: torch.Tensor, t_end: torch.Tensor, chunk: int) -> torch.Tensor:
+    """``model.answers`` over (S, N, T, D) in chunks of ``chunk`` samples: the same numbers, but
+    small buffers that stay in the allocator's reuse instead of fresh pages every epoch."""
+    return torch.cat([model.answers(x[:, i : i + chunk], t_end[:, i : i + chunk])
+                      for i in range(0, x.shape[1], chunk)], dim=1)
 
 
 def _subset(model: Ensemble, opt: torch.optim.Adam, keep: list[int], lr: float):

@@ -4,12 +4,27 @@ import os
 import sys
 from pathlib import Path
 
+# Jobs run `python -m rnninfo.cli` from this workflow's own src/ (PYTHONPATH first),
+# never from whichever rnninfo is installed: the code a rule lists in its input via
+# code(...) is the code it runs, in copies of the workflow, with non-editable or no
+# installs, and under --use-conda. Set before `envvars:`, which requires it and
+# passes it on to cluster jobs.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [f"{workflow.basedir}/src"]
+    + [
+        p
+        for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+        if p and p != f"{workflow.basedir}/src"
+    ]
+)
+
 
 # Jobs run `python -m rnninfo.cli`: put the interpreter that runs Snakemake (whose
 # environment has rnninfo) first on their PATH, also when that environment was not
 # activated (`/path/to/venv/bin/snakemake ...`) and inside SLURM jobs.
 envvars:
     "PATH",
+    "PYTHONPATH",
 
 
 os.environ["PATH"] = os.pathsep.join(
@@ -109,3 +124,20 @@ def relay_pick():
 
 def relay_pick_dir(**over):
     return RELAY_DIR.format(**{**RELAY_PICK, **over})
+
+
+# ---- benchmarks.smk
+
+
+BENCHMARK_OUTPUTS = []  # the summary's own outputs, left out of what it waits for
+
+
+def benchmark_patterns():
+    """Benchmark path pattern by rule name, for each that declares one, read from the workflow
+    itself, so that rules added later are covered without a list to keep in step."""
+    return {r.name: str(r.benchmark) for r in workflow.rules if r.benchmark}
+
+
+def targets_before_benchmarks(wildcards):
+    """Every final target except the benchmark summary's: it runs last, once all jobs wrote theirs."""
+    return [t for t in all_targets() if t not in BENCHMARK_OUTPUTS]

@@ -38,7 +38,7 @@ rule figure_generalization:
         figure=report(
             f"{RESULTS}/figures/fig2_generalization.png",
             caption="../report/fig2_generalization.rst",
-            category="Paper A: information relays",
+            category="Paper A - information relays",
         ),
     log:
         f"{RESULTS}/logs/figure_generalization.log",

@@ -34,7 +34,7 @@ rule training_table:
         tables=expand_conditions(
             f"{RESULTS}/models/{{task}}/{{arch}}/{{delay}}/training.tsv"
         ),
-        code=code("stages/concat.py"),
+        code=code("stages/training_table.py"),
     output:
         f"{RESULTS}/tables/training.tsv",
     log:
@@ -48,4 +48,4 @@ rule training_table:
         mem_mb=500,
         runtime=5,
     shell:
-        "python -m rnninfo.cli concat --inputs {input.tables} --out {output} > {log} 2>&1"
+        "python -m rnninfo.cli training_table --inputs {input.tables} --out {output} > {log} 2>&1"

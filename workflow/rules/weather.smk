@@ -17,9 +17,15 @@ WEATHER_DATA_KEYS = (
 WEATHER_TRAIN_KEYS = WEATHER_DATA_KEYS + (
     "hidden",
     "epochs",
+    "optimizer",
+    "loss_steps",
     "lr",
+    "lr_decay",
+    "momentum",
+    "momentum_switch",
+    "init_range",
     "batch_size",
-    "snapshot_every",
+    "snapshots",
 )
 WEATHER_INFO_KEYS = (
     "ksg_k",
@@ -28,8 +34,7 @@ WEATHER_INFO_KEYS = (
     "mi_samples",
     "neuron_entropy",
     "entropy_bins",
-    "tse_estimator",
-    "tse_subsets",
+    "tse",
 )
 WEATHER_FIGURES = (
     "error",
@@ -167,7 +172,7 @@ rule weather_summary:
         mem_mb=1000,
         runtime=10,
     params:
-        json=as_json({"lead_levels": config["weather"]["lead_levels"]}),
+        json=as_json({"lead": config["weather"]["lead"]}),
     shell:
         "python -m rnninfo.cli weather_summary --neuron-mi {input.neuron_mi} --indicators {input.indicators}"
         " --test-error {input.test_error} --baselines {input.baselines} --params {params.json:q}"
@@ -184,13 +189,13 @@ rule weather_figures:
         test_error=f"{WEATHER}/test_error.tsv",
         correlations=f"{WEATHER}/mi_correlations.tsv",
         leads=f"{WEATHER}/leads.tsv",
-        code=code("io.py", "stages/weather_figures.py"),
+        code=code("io.py", "weather_info.py", "stages/weather_figures.py"),
     output:
         **{
             name: report(
                 f"{RESULTS}/figures/weather_{name}.png",
                 caption=f"../report/weather_{name}.rst",
-                category="Paper B: information flow",
+                category="Paper B - information flow",
                 subcategory="neurons and training",
             )
             for name in WEATHER_FIGURES

@@ -5,10 +5,10 @@ from __future__ import annotations
 import torch
 
 from rnninfo.stages._condition import condition_parser, parse_condition
-from rnninfo.io import parse_json_arg, save_npz
+from rnninfo.io import parse_json_arg, save_npz_compressed
 from rnninfo.models import load_model
 from rnninfo.tasks import TaskParams, input_size
-from rnninfo.traces import record_traces
+from rnninfo.traces import STATES, record_traces
 
 
 def main(argv: list[str]) -> int:
@@ -27,6 +27,6 @@ def main(argv: list[str]) -> int:
         root_seed=p["seed"], n_test=p["n_test"], eval_delays=p["eval_delays"], params=params,
     )
     for trace, path in zip(traces, args.traces):
-        save_npz(path, **trace)
+        save_npz_compressed(path, stored=STATES, **trace)
     print(f"wrote {len(traces)} traces", flush=True)
     return 0

@@ -35,7 +35,6 @@ def main(argv: list[str]) -> int:
     table.insert(0, "arch", args.arch)
     table.insert(0, "task", args.task)
     write_tsv(table, args.table)
-    missed = table[table.kept & ~table.converged]
     print(f"done: {len(models)} networks, {int((table.attempt > 0).sum())} restarts, "
-          f"{len(missed)} kept below the criterion", flush=True)
+          f"{int(table.below_criterion.sum())} kept below the criterion", flush=True)
     return 0
