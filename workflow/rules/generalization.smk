@@ -12,7 +12,7 @@ rule generalization:
     log:
         f"{RESULTS}/logs/generalization/{{task}}/{{arch}}/{{delay}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/generalization/{{task}}/{{arch}}/{{delay}}.tsv",
+        f"{RESULTS}/benchmarks/generalization/{{task}}/{{arch}}/{{delay}}.tsv"
     conda:
         ENV
     threads: 1
@@ -43,7 +43,7 @@ rule figure_generalization:
     log:
         f"{RESULTS}/logs/figure_generalization.log",
     benchmark:
-        f"{RESULTS}/benchmarks/figure_generalization.tsv",
+        f"{RESULTS}/benchmarks/figure_generalization.tsv"
     conda:
         ENV
     threads: 1

@@ -5,11 +5,36 @@
 
 RELAY = config["relay"]
 RELAY_STAGE_KEYS = (
-    "binarize", "state", "horizon", "constant_atol", "exhaustive", "exhaustive_steps",
-    "null_perm", "null_share_perm", "alpha", "window_start", "window_end",
+    "binarize",
+    "state",
+    "horizon",
+    "constant_atol",
+    "exhaustive",
+    "exhaustive_steps",
+    "null_perm",
+    "null_share_perm",
+    "alpha",
+    "window_start",
+    "window_end",
 )
-RELAY_DYNAMICS_KEYS = ("relaying", "min_share", "alpha", "window_start", "window_end", "matrix_time")
-RELAY_CONDITION_TABLES = ("shares", "exhaustive", "null", "ceiling", "summary", "correlation", "overlap", "counts")
+RELAY_DYNAMICS_KEYS = (
+    "relaying",
+    "min_share",
+    "alpha",
+    "window_start",
+    "window_end",
+    "matrix_time",
+)
+RELAY_CONDITION_TABLES = (
+    "shares",
+    "exhaustive",
+    "null",
+    "ceiling",
+    "summary",
+    "correlation",
+    "overlap",
+    "counts",
+)
 RELAY_DIR = f"{RESULTS}/relay/{{task}}/{{arch}}/{{delay}}"
 # relay_pick() and relay_pick_dir() are in common.smk (`snakemake --lint`: no functions beside rules).
 
@@ -26,7 +51,9 @@ RELAY_FIG_PARAMS = as_json(
 )
 # Fig. 7: one row per (arch, regime); the configured regimes that are part of this run
 RELAY_FIG7_DELAYS = [
-    str(d) for d in RELAY["figures"]["fig7_delays"] if str(d) in map(str, config["delays"])
+    str(d)
+    for d in RELAY["figures"]["fig7_delays"]
+    if str(d) in map(str, config["delays"])
 ] or [RELAY_PICK["delay"]]
 RELAY_COUNT_FIGS = {"memory": 10, "block": 11}
 
@@ -46,7 +73,7 @@ rule relay:
     log:
         f"{RESULTS}/logs/relay/{{task}}/{{arch}}/{{delay}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/relay/{{task}}/{{arch}}/{{delay}}.tsv",
+        f"{RESULTS}/benchmarks/relay/{{task}}/{{arch}}/{{delay}}.tsv"
     conda:
         ENV
     threads: 1
@@ -55,7 +82,9 @@ rule relay:
         runtime=60,
     params:
         seeds=" ".join(map(str, SEEDS)),
-        json=as_json({**{k: RELAY[k] for k in RELAY_STAGE_KEYS}, "root_seed": config["seed"]}),
+        json=as_json(
+            {**{k: RELAY[k] for k in RELAY_STAGE_KEYS}, "root_seed": config["seed"]}
+        ),
     shell:
         "python -m rnninfo.cli relay --task {wildcards.task} --arch {wildcards.arch}"
         " --delay {wildcards.delay} --seeds {params.seeds} --traces {input.traces}"
@@ -78,7 +107,7 @@ rule relay_dynamics:
     log:
         f"{RESULTS}/logs/relay_dynamics/{{task}}/{{arch}}/{{delay}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/relay_dynamics/{{task}}/{{arch}}/{{delay}}.tsv",
+        f"{RESULTS}/benchmarks/relay_dynamics/{{task}}/{{arch}}/{{delay}}.tsv"
     conda:
         ENV
     threads: 1
@@ -103,7 +132,7 @@ rule relay_table:
     log:
         f"{RESULTS}/logs/relay_table/{{kind}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/relay_table/{{kind}}.tsv",
+        f"{RESULTS}/benchmarks/relay_table/{{kind}}.tsv"
     wildcard_constraints:
         kind="|".join(RELAY_CONDITION_TABLES),
     conda:
@@ -130,7 +159,7 @@ rule relay_fig3:
     log:
         f"{RESULTS}/logs/relay_figures/fig3.log",
     benchmark:
-        f"{RESULTS}/benchmarks/relay_figures/fig3.tsv",
+        f"{RESULTS}/benchmarks/relay_figures/fig3.tsv"
     conda:
         ENV
     threads: 1
@@ -157,7 +186,7 @@ rule relay_fig6:
     log:
         f"{RESULTS}/logs/relay_figures/fig6.log",
     benchmark:
-        f"{RESULTS}/benchmarks/relay_figures/fig6.tsv",
+        f"{RESULTS}/benchmarks/relay_figures/fig6.tsv"
     conda:
         ENV
     threads: 1
@@ -174,7 +203,9 @@ rule relay_fig6:
 rule relay_fig7:
     input:
         shares=[
-            f"{relay_pick_dir(arch=a, delay=d)}/shares.tsv" for d in RELAY_FIG7_DELAYS for a in config["archs"]
+            f"{relay_pick_dir(arch=a, delay=d)}/shares.tsv"
+            for d in RELAY_FIG7_DELAYS
+            for a in config["archs"]
         ],
         code=code("dynamics.py", "stages/relay_figures.py"),
     output:
@@ -186,7 +217,7 @@ rule relay_fig7:
     log:
         f"{RESULTS}/logs/relay_figures/fig7.log",
     benchmark:
-        f"{RESULTS}/benchmarks/relay_figures/fig7.tsv",
+        f"{RESULTS}/benchmarks/relay_figures/fig7.tsv"
     conda:
         ENV
     threads: 1
@@ -214,7 +245,7 @@ rule relay_fig8:
     log:
         f"{RESULTS}/logs/relay_figures/fig8.log",
     benchmark:
-        f"{RESULTS}/benchmarks/relay_figures/fig8.tsv",
+        f"{RESULTS}/benchmarks/relay_figures/fig8.tsv"
     conda:
         ENV
     threads: 1
@@ -239,7 +270,7 @@ rule relay_fig9:
     log:
         f"{RESULTS}/logs/relay_figures/fig9.log",
     benchmark:
-        f"{RESULTS}/benchmarks/relay_figures/fig9.tsv",
+        f"{RESULTS}/benchmarks/relay_figures/fig9.tsv"
     conda:
         ENV
     threads: 1
@@ -263,7 +294,7 @@ rule relay_fig_counts:
     log:
         f"{RESULTS}/logs/relay_figures/fig{{fignum}}_counts_{{task}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/relay_figures/fig{{fignum}}_counts_{{task}}.tsv",
+        f"{RESULTS}/benchmarks/relay_figures/fig{{fignum}}_counts_{{task}}.tsv"
     wildcard_constraints:
         fignum="10|11",
     conda:
@@ -288,7 +319,7 @@ rule relay_onsets:
     log:
         f"{RESULTS}/logs/relay_figures/onsets.log",
     benchmark:
-        f"{RESULTS}/benchmarks/relay_figures/onsets.tsv",
+        f"{RESULTS}/benchmarks/relay_figures/onsets.tsv"
     conda:
         ENV
     threads: 1
@@ -316,7 +347,7 @@ rule relay_greedy_vs_optimum:
     log:
         f"{RESULTS}/logs/relay_figures/greedy_vs_optimum.log",
     benchmark:
-        f"{RESULTS}/benchmarks/relay_figures/greedy_vs_optimum.tsv",
+        f"{RESULTS}/benchmarks/relay_figures/greedy_vs_optimum.tsv"
     conda:
         ENV
     threads: 1
@@ -341,7 +372,10 @@ TARGETS += (
         for t in config["tasks"]
     ]
     + [f"{RESULTS}/tables/relay_{kind}.tsv" for kind in RELAY_CONDITION_TABLES]
-    + [f"{RESULTS}/tables/relay_dynamics_tests.tsv", f"{RESULTS}/tables/relay_onsets.tsv"]
+    + [
+        f"{RESULTS}/tables/relay_dynamics_tests.tsv",
+        f"{RESULTS}/tables/relay_onsets.tsv",
+    ]
 )
 if RELAY["exhaustive"]:
     TARGETS += [

@@ -15,7 +15,7 @@ rule traces:
     log:
         f"{RESULTS}/logs/traces/{{task}}/{{arch}}/{{delay}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/traces/{{task}}/{{arch}}/{{delay}}.tsv",
+        f"{RESULTS}/benchmarks/traces/{{task}}/{{arch}}/{{delay}}.tsv"
     conda:
         ENV
     threads: 1

@@ -13,7 +13,7 @@ rule train:
     log:
         f"{RESULTS}/logs/train/{{task}}/{{arch}}/{{delay}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/train/{{task}}/{{arch}}/{{delay}}.tsv",
+        f"{RESULTS}/benchmarks/train/{{task}}/{{arch}}/{{delay}}.tsv"
     conda:
         ENV
     threads: config["train"]["threads"]
@@ -40,7 +40,7 @@ rule training_table:
     log:
         f"{RESULTS}/logs/training_table.log",
     benchmark:
-        f"{RESULTS}/benchmarks/training_table.tsv",
+        f"{RESULTS}/benchmarks/training_table.tsv"
     conda:
         ENV
     threads: 1

@@ -71,7 +71,7 @@ rule weather_train:
     log:
         f"{RESULTS}/logs/weather/train_seed{{seed}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/weather/train_seed{{seed}}.tsv",
+        f"{RESULTS}/benchmarks/weather/train_seed{{seed}}.tsv"
     wildcard_constraints:
         seed=r"\d+",
     conda:
@@ -102,7 +102,7 @@ rule weather_baselines:
     log:
         f"{RESULTS}/logs/weather/baselines.log",
     benchmark:
-        f"{RESULTS}/benchmarks/weather/baselines.tsv",
+        f"{RESULTS}/benchmarks/weather/baselines.tsv"
     conda:
         ENV
     threads: 1
@@ -129,7 +129,7 @@ rule weather_mi:
     log:
         f"{RESULTS}/logs/weather/mi_seed{{seed}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/weather/mi_seed{{seed}}.tsv",
+        f"{RESULTS}/benchmarks/weather/mi_seed{{seed}}.tsv"
     wildcard_constraints:
         seed=r"\d+",
     conda:
@@ -164,7 +164,7 @@ rule weather_summary:
     log:
         f"{RESULTS}/logs/weather/summary.log",
     benchmark:
-        f"{RESULTS}/benchmarks/weather/summary.tsv",
+        f"{RESULTS}/benchmarks/weather/summary.tsv"
     conda:
         ENV
     threads: 1
@@ -203,7 +203,7 @@ rule weather_figures:
     log:
         f"{RESULTS}/logs/weather/figures.log",
     benchmark:
-        f"{RESULTS}/benchmarks/weather/figures.tsv",
+        f"{RESULTS}/benchmarks/weather/figures.tsv"
     conda:
         ENV
     threads: 1

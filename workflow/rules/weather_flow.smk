@@ -33,7 +33,7 @@ rule weather_flow:
     log:
         f"{RESULTS}/logs/weather/flow_seed{{seed}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/weather/flow_seed{{seed}}.tsv",
+        f"{RESULTS}/benchmarks/weather/flow_seed{{seed}}.tsv"
     wildcard_constraints:
         seed=r"\d+",
     conda:
@@ -66,7 +66,7 @@ rule weather_flow_summary:
     log:
         f"{RESULTS}/logs/weather/flow_summary.log",
     benchmark:
-        f"{RESULTS}/benchmarks/weather/flow_summary.tsv",
+        f"{RESULTS}/benchmarks/weather/flow_summary.tsv"
     conda:
         ENV
     threads: 1
@@ -110,7 +110,7 @@ rule weather_flow_figures:
     log:
         f"{RESULTS}/logs/weather/flow_figures.log",
     benchmark:
-        f"{RESULTS}/benchmarks/weather/flow_figures.tsv",
+        f"{RESULTS}/benchmarks/weather/flow_figures.tsv"
     conda:
         ENV
     threads: 1
@@ -119,7 +119,8 @@ rule weather_flow_figures:
         runtime=10,
     params:
         graph_seeds=WEATHER_FLOW.get("graph_seeds", 2),
-        prefix=f"{RESULTS}/figures/weather_flow",
+        # the figure paths share this prefix; inferred from an output for the lint
+        prefix=lambda w, output: output.order[: -len("_order.png")],
     shell:
         "python -m rnninfo.cli weather_flow_figures --flow {input.flow} --edges {input.edges}"
         " --nodes {input.nodes} --summary {input.summary} --graph-seeds {params.graph_seeds}"
