@@ -25,8 +25,18 @@ rule external_relay:
         code=code("api.py", "recording.py", "relay.py", "io.py", "stages/analyze.py"),
     output:
         table=f"{EXTERNAL_DIR}/relay/relay.tsv",
-        fig3=f"{EXTERNAL_DIR}/relay/fig3_relay.png",
-        fig6=f"{EXTERNAL_DIR}/relay/fig6_relay_map.png",
+        fig3=report(
+            f"{EXTERNAL_DIR}/relay/fig3_relay.png",
+            caption="../report/external_relay.rst",
+            category="Your networks",
+            subcategory="{name}",
+        ),
+        fig6=report(
+            f"{EXTERNAL_DIR}/relay/fig6_relay_map.png",
+            caption="../report/external_relay.rst",
+            category="Your networks",
+            subcategory="{name}",
+        ),
     log:
         f"{RESULTS}/logs/external/{{name}}/relay.log",
     benchmark:
@@ -62,7 +72,12 @@ rule external_flow:
     output:
         edges=f"{EXTERNAL_DIR}/flow/flow_edges.tsv",
         nodes=f"{EXTERNAL_DIR}/flow/flow_nodes.tsv",
-        figure=f"{EXTERNAL_DIR}/flow/flow.png",
+        figure=report(
+            f"{EXTERNAL_DIR}/flow/flow.png",
+            caption="../report/external_flow.rst",
+            category="Your networks",
+            subcategory="{name}",
+        ),
     log:
         f"{RESULTS}/logs/external/{{name}}/flow.log",
     benchmark:
