@@ -170,13 +170,18 @@ class JobDag:
 
 
 def result_files(workdir: Path, patterns=("*.tsv",)) -> dict[str, str]:
-    """sha256 of every result file matching ``patterns`` under workdir/results (logs excluded)."""
+    """sha256 of every result file matching ``patterns`` under workdir/results.
+
+    Logs and the run's own timings (Snakemake benchmark files and the table and
+    figure stacked from them) are excluded: they measure the run, not its results.
+    """
     out = {}
     results = workdir / "results"
     for pattern in patterns:
         for f in sorted(results.rglob(pattern)):
             rel = f.relative_to(workdir).as_posix()
-            if "/logs/" in rel or f.name.startswith("."):
+            timing = "/benchmarks/" in rel or f.stem == "benchmarks"
+            if "/logs/" in rel or timing or f.name.startswith("."):
                 continue
             out[rel] = hashlib.sha256(f.read_bytes()).hexdigest()
     return out
