@@ -84,17 +84,20 @@ def fig_neuron_mi(nmi, corr):
     import seaborn as sns
 
     fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    raw = ("MI with the input (bits)", "MI with the ground truth (bits)")
+    per_entropy = ("MI with the input / neuron entropy (bits per bit)",
+                   "MI with the ground truth / neuron entropy (bits per bit)")
     panels = [
-        ("Fig 5: all neurons", nmi, "mi_input", "mi_truth", "all", "raw"),
-        ("Fig 6: hidden neurons", nmi[nmi.layer == "hidden"], "mi_input", "mi_truth", "hidden", "raw"),
-        ("Fig 7: hidden, / entropy", nmi[nmi.layer == "hidden"], "mi_input_norm", "mi_truth_norm", "hidden", "normalized"),
+        ("Fig 5: all neurons", nmi, "mi_input", "mi_truth", "all", "raw", raw),
+        ("Fig 6: hidden neurons", nmi[nmi.layer == "hidden"], "mi_input", "mi_truth", "hidden", "raw", raw),
+        ("Fig 7: hidden neurons, MI divided by entropy", nmi[nmi.layer == "hidden"],
+         "mi_input_norm", "mi_truth_norm", "hidden", "normalized", per_entropy),
     ]
-    for ax, (title, d, x, y, neurons, kind) in zip(axes, panels):
+    for ax, (title, d, x, y, neurons, kind, (xlabel, ylabel)) in zip(axes, panels):
         sns.scatterplot(d, x=x, y=y, hue="layer", style="layer", ax=ax, s=25)
         c = corr[(corr.seed == "pooled") & (corr.neurons == neurons) & (corr.kind == kind)].iloc[0]
         ax.set(title=f"{title}\nPearson r = {c.pearson:.2f}, Spearman = {c.spearman:.2f}",
-               xlabel=f"{x} (bits{'/bit' if kind == 'normalized' else ''})",
-               ylabel=f"{y} (bits{'/bit' if kind == 'normalized' else ''})")
+               xlabel=xlabel, ylabel=ylabel)
     return fig
 
 

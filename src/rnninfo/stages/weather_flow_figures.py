@@ -177,7 +177,7 @@ def fig_degree_hist(nodes: pd.DataFrame):
                 d, x=col, hue="layer", hue_order=LAYER_ORDER, palette=LAYER_COLORS, multiple="stack",
                 discrete=True, ax=ax, legend=(i == 0 and j == 0),
             )
-            ax.set(xlabel=col.replace("_", "-"), ylabel="nodes (all seeds)")
+            ax.set(xlabel=col.replace("_", " "), ylabel="nodes (all seeds)")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_title(f"flow > {thr:g} bits", fontsize=9)
     fig.suptitle(f"Degree histograms, {nodes.seed.nunique()} networks pooled", fontsize=10)
