@@ -33,18 +33,6 @@ THRESHOLDS = (0.0, 0.02, 0.05, 0.1)
 ALPHA = 0.05
 
 
-def adjacent_order(ranks, layers, include, order=flow.PLANTED_ORDER) -> float:
-    """Share of (layer l, layer l+1) node pairs ranked in order, pooled (ties one half)."""
-    good = total = 0.0
-    for lo, hi in zip(order[:-1], order[1:]):
-        r_lo = ranks[include & (layers == lo)]
-        r_hi = ranks[include & (layers == hi)]
-        g = (r_lo[:, None] < r_hi[None, :]) + 0.5 * (r_lo[:, None] == r_hi[None, :])
-        good += g.sum()
-        total += g.size
-    return good / total if total else np.nan
-
-
 def scores(observed, q, layers, thresholds=THRESHOLDS, alpha=ALPHA):
     """{threshold: (adjacent order, all-pairs order, edges)} over nodes with an edge."""
     out = {}
@@ -55,7 +43,7 @@ def scores(observed, q, layers, thresholds=THRESHOLDS, alpha=ALPHA):
         linked = (adj.sum(0) + adj.sum(1)) > 0
         ranks = np.round(ranks, 6)
         allp = flow.order_score(ranks, layers, include=linked, order=flow.PLANTED_ORDER)["all"]
-        out[thr] = (adjacent_order(ranks, layers, linked), allp, int(adj.sum()))
+        out[thr] = (flow.adjacent_order(ranks, layers, linked), allp, int(adj.sum()))
     return out
 
 

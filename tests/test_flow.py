@@ -281,3 +281,15 @@ def test_order_score_counts_ties_as_half():
     assert np.isnan(flow.order_score(ranks, np.array(["input"] * 4))["all"])
     with pytest.raises(ValueError, match="unknown layer"):
         flow.order_score(ranks, np.array(["in", "input", "hidden", "output"]))
+
+
+def test_adjacent_order_counts_adjacent_layer_pairs_and_ties():
+    layers = np.array(["input", "layer1", "layer1", "layer2", "output"])
+    include = np.ones(5, bool)
+    assert flow.adjacent_order([0, 1, 1, 2, 3], layers, include) == 1.0
+    assert flow.adjacent_order([3, 2, 2, 1, 0], layers, include) == 0.0
+    # input-layer1: 2 pairs in order; layer1-layer2: one in order, one tie (1/2); layer2-output: in order
+    assert flow.adjacent_order([0, 1, 2, 2, 3], layers, include) == (2 + 1.5 + 1) / 5
+    assert flow.adjacent_order([0, 1, 3, 2, 3], layers, include) == (2 + 1 + 0 + 1) / 5
+    # excluded nodes do not count; no pair left gives NaN
+    assert np.isnan(flow.adjacent_order([0, 1, 1, 2, 3], layers, np.zeros(5, bool)))

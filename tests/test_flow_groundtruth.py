@@ -21,19 +21,6 @@ ALPHA = 0.05
 THRESHOLDS = (0.0, 0.02, 0.05, 0.1)
 
 
-def _adjacent_order(ranks, layers, include):
-    """Share of (layer l, layer l+1) node pairs ranked in order, pooled; ties count one half."""
-    good = total = 0.0
-    order = flow.PLANTED_ORDER
-    for lo, hi in zip(order[:-1], order[1:]):
-        r_lo = ranks[include & (layers == lo)]
-        r_hi = ranks[include & (layers == hi)]
-        g = (r_lo[:, None] < r_hi[None, :]) + 0.5 * (r_lo[:, None] == r_hi[None, :])
-        good += g.sum()
-        total += g.size
-    return good / total if total else np.nan
-
-
 def _significant(res):
     m = res.observed.shape[0]
     off = ~np.eye(m, dtype=bool)
@@ -52,7 +39,7 @@ def test_planted_layers_are_ranked_in_order():
             adj = flow.adjacency(np.where(sig, res.observed, np.nan), thr)
             ranks = np.round(flow.rank_nodes(adj, tol=1e-10), 6)
             linked = (adj.sum(0) + adj.sum(1)) > 0
-            scores.append(_adjacent_order(ranks, layers, linked))
+            scores.append(flow.adjacent_order(ranks, layers, linked))
             # all-layer-pairs score from the library agrees in direction
             assert flow.order_score(ranks, layers, include=linked, order=flow.PLANTED_ORDER)["all"] >= 0.7
             recall.append((adj & true).sum() / true.sum())

@@ -8,47 +8,16 @@ itself is built from the finished tiny run (tests/workflow_runs.py).
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from workflow_runs import ROOT, env, finished_tiny_run
-
-LIST_REPORT_OUTPUTS = textwrap.dedent(
-    """
-    import sys
-    from pathlib import Path
-    from snakemake.api import SnakemakeApi
-    from snakemake.io import get_flag_value, is_flagged
-    from snakemake.settings.types import (ConfigSettings, DeploymentSettings, OutputSettings,
-                                          ResourceSettings, StorageSettings, WorkflowSettings)
-
-    with SnakemakeApi(OutputSettings()) as api:
-        wf = api.workflow(resource_settings=ResourceSettings(), config_settings=ConfigSettings(),
-                          storage_settings=StorageSettings(), workflow_settings=WorkflowSettings(),
-                          deployment_settings=DeploymentSettings(),
-                          snakefile=Path(sys.argv[1]), workdir=Path(sys.argv[2]))
-        for rule in wf._workflow.rules:
-            for f in rule.output:
-                caption = get_flag_value(f, "report").caption if is_flagged(f, "report") else ""
-                print("OUT", rule.name, f, caption or "", sep="\\t")
-    """
-)
-
+from workflow_runs import ROOT, finished_tiny_run, rule_outputs
 
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory):
     """(rule, output pattern, caption path or "") of every rule output, paper-scale config."""
-    workdir = tmp_path_factory.mktemp("captions")
-    proc = subprocess.run([sys.executable, "-c", LIST_REPORT_OUTPUTS, str(ROOT / "Snakefile"), str(workdir)],
-                          capture_output=True, text=True, env=env(), timeout=300, cwd=workdir)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    rows = [line.split("\t")[1:] for line in proc.stdout.splitlines() if line.startswith("OUT\t")]
-    assert rows
-    return rows
+    return [(rule, out, cap) for rule, out, cap, _, _ in rule_outputs(tmp_path_factory.mktemp("captions"))]
 
 
 def test_every_figure_is_in_the_report_with_a_caption(outputs):

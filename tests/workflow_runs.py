@@ -251,3 +251,36 @@ class edited:
         self.path.write_bytes(self.text)
         os.utime(self.path, ns=(self.stat.st_atime_ns, self.stat.st_mtime_ns))
         return False
+
+
+_LIST_OUTPUTS = """
+import sys
+from pathlib import Path
+from snakemake.api import SnakemakeApi
+from snakemake.io import get_flag_value, is_flagged
+from snakemake.settings.types import (ConfigSettings, DeploymentSettings, OutputSettings,
+                                      ResourceSettings, StorageSettings, WorkflowSettings)
+
+with SnakemakeApi(OutputSettings()) as api:
+    wf = api.workflow(resource_settings=ResourceSettings(), config_settings=ConfigSettings(),
+                      storage_settings=StorageSettings(), workflow_settings=WorkflowSettings(),
+                      deployment_settings=DeploymentSettings(),
+                      snakefile=Path(sys.argv[1]), workdir=Path(sys.argv[2]))
+    for rule in wf._workflow.rules:
+        for f in rule.output:
+            r = get_flag_value(f, "report") if is_flagged(f, "report") else None
+            fields = (r.caption or "", r.category or "", r.subcategory or "") if r else ("", "", "")
+            print("OUT", rule.name, f, *fields, sep="\\t")
+"""
+
+
+def rule_outputs(workdir: Path) -> list[tuple[str, str, str, str, str]]:
+    """(rule, output pattern, report caption, category, subcategory) of every rule output of the
+    paper-scale config; the report fields are "" for outputs not in the report."""
+    proc = subprocess.run([sys.executable, "-c", _LIST_OUTPUTS, str(ROOT / "Snakefile"), str(workdir)],
+                          capture_output=True, text=True, env=env(), timeout=300, cwd=workdir)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [tuple(line.split("\t")[1:]) for line in proc.stdout.splitlines() if line.startswith("OUT\t")]
+    assert rows
+    return rows
+

@@ -724,6 +724,20 @@ def threshold_analysis(
 PLANTED_ORDER = ("input", "layer1", "layer2", "output")
 
 
+def adjacent_order(ranks, layers, include, order=PLANTED_ORDER) -> float:
+    """Share of (layer l, layer l+1) node pairs that ``ranks`` put in ``order``, pooled over
+    the adjacent layer pairs; ties count one half; nodes outside ``include`` are left out."""
+    ranks, layers, include = np.asarray(ranks), np.asarray(layers), np.asarray(include, bool)
+    good = total = 0.0
+    for lo, hi in zip(order[:-1], order[1:]):
+        r_lo = ranks[include & (layers == lo)]
+        r_hi = ranks[include & (layers == hi)]
+        g = (r_lo[:, None] < r_hi[None, :]) + 0.5 * (r_lo[:, None] == r_hi[None, :])
+        good += g.sum()
+        total += g.size
+    return good / total if total else np.nan
+
+
 def planted_layers(
     seed=0,
     sizes=(2, 3, 3, 2),

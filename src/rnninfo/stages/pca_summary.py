@@ -20,7 +20,7 @@ import argparse
 import numpy as np
 import pandas as pd
 
-from rnninfo.io import parse_json_arg, read_tsv, write_tsv
+from rnninfo.io import parse_json_arg, read_tsv, with_defaults, write_tsv
 from rnninfo.knockout import mean_ci, paired_t
 from rnninfo.pca import METRICS
 
@@ -81,19 +81,13 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--tests", required=True, help="output TSV")
     ap.add_argument("--params", default="{}", help="JSON: ci (confidence level, default 0.95)")
     args = ap.parse_args(argv)
-    p = parse_json_arg(args.params)
-    unknown = set(p) - {"ci"}
-    if unknown:
-        raise SystemExit(f"pca_summary: unknown parameter(s) {sorted(unknown)}")
-    level = float(p.get("ci", 0.95))
+    p = with_defaults(parse_json_arg(args.params), {"ci": 0.95}, "pca_summary")
+    level = float(p["ci"])
     if not 0 < level < 1:
         raise SystemExit(f"pca_summary: ci must be in (0, 1), got {level}")
     tables = []
     for path in args.inputs:
-        t = read_tsv(path)
-        missing = NEED - set(t.columns)
-        if missing:
-            raise SystemExit(f"pca_summary: {path} lacks column(s) {sorted(missing)}")
+        t = read_tsv(path, columns=sorted(NEED))
         t["delay"] = t["delay"].astype(str)
         tables.append(t)
     scores = pd.concat(tables, ignore_index=True).sort_values(["seed", "concept", "order", "draw", "n_removed"],
