@@ -1,7 +1,7 @@
 """Stage ``weather_figures``: paper B's Figs 5-13 (and error / gradient / lead plots) over all seeds.
 
-Curves over training show the mean over seeds with a 95% bootstrap interval
-(seeded); their time axis is linear up to epoch 1 and logarithmic after
+Curves over training show the mean over seeds with its 95% t-interval over
+seeds (:func:`rnninfo.intervals.t_band`; a bootstrap per snapshot cost ~90 s); their time axis is linear up to epoch 1 and logarithmic after
 (``symlog``), so the first epochs, where learning happens, are as wide as a
 decade. The learning-indicator panels scale every seed's curve by its maximum
 (the paper's "scaled to maximize at 1") before averaging; MI is drawn raw
@@ -17,6 +17,7 @@ import argparse
 import numpy as np
 import pandas as pd
 
+from rnninfo.intervals import t_band
 from rnninfo.io import read_tsv, save_figure
 
 NICE = {
@@ -28,7 +29,7 @@ NICE = {
     "tse_hidden_gaussian": "TSE hidden (Gaussian)",
     "tse_hidden_ksg": "TSE hidden (KSG)",
 }
-BAND = dict(errorbar=("ci", 95), n_boot=500, seed=0)
+BAND = dict(errorbar=t_band)
 LINTHRESH = 1.0  # epochs: linear below, log above
 
 
