@@ -189,7 +189,7 @@ rule weather_figures:
         test_error=f"{WEATHER}/test_error.tsv",
         correlations=f"{WEATHER}/mi_correlations.tsv",
         leads=f"{WEATHER}/leads.tsv",
-        code=code("io.py", "weather_info.py", "stages/weather_figures.py"),
+        code=code("io.py", "intervals.py", "weather_info.py", "stages/weather_figures.py"),
     output:
         **{
             name: report(
