@@ -11,12 +11,17 @@ from rnninfo.elman import (
     PARAMS,
     ElmanConfig,
     _Adam,
+    _column_stats,
+    _per_sequence,
+    _per_sequence_numpy,
     activations_arrays,
+    flat_params,
     forward,
     gradient_stats,
     gradients,
     init_params,
     snapshot_updates,
+    step_weights,
     to_module,
     train_seed,
 )
@@ -177,10 +182,11 @@ def test_default_schedule_resolves_the_first_epochs_of_both_regimes(data):
         assert u[-1] == 300 * per_epoch
 
 
-def test_gradient_statistics_are_over_training_sequences(small):
+@pytest.mark.parametrize("compiled", [True, False])
+def test_gradient_statistics_are_over_training_sequences(small, compiled):
     p = init_params(9, 10, 2, ElmanConfig(optimizer="adam"), np.random.default_rng(1))
     x, y = small.x_train.astype(np.float64), small.y_train_steps.astype(np.float64)
-    mean, std = gradient_stats(p, x, y, "all")
+    mean, std = gradient_stats(p, x, y, "all", compiled=compiled)
     assert mean.shape == std.shape == (len(GRAD_LAYERS),)
     per = []
     for i in range(len(x)):
@@ -244,6 +250,69 @@ def test_same_seed_same_bytes_other_seed_differs_global_rng_alone(small):
     assert not np.array_equal(a.hidden, c.hidden)
     assert torch.equal(state, torch.random.get_rng_state())
     assert np.array_equal(np_state, np.random.get_state()[1])
+
+
+@pytest.mark.parametrize("loss_steps", ["all", "last"])
+def test_compiled_sequence_pass_equals_numpy(loss_steps):
+    """The compiled forward and per-sequence gradients (other shapes than the paper's:
+    the flat layout's views) equal :func:`forward` and :func:`gradients`."""
+    p = random_params(8, d_in=3, H=4, d_out=2)
+    rng = np.random.default_rng(9)
+    x, y = rng.normal(size=(6, 5, 3)), rng.normal(size=(6, 5, 2))
+    theta, views = flat_params(p)
+    assert theta.shape == (4 * 3 + 4 * 4 + 4 + 4 + 2 * 4 + 2,)
+    assert all(np.array_equal(views[k], p[k]) for k in PARAMS)
+    hidden, out, G = np.full((6, 5, 4), np.nan), np.full((6, 5, 2), np.nan), np.full((6, theta.size), np.nan)
+    _per_sequence(theta, x, y, step_weights(5, 2, loss_steps), hidden, out, G)
+    ref_h, ref_y = forward(p, x)
+    np.testing.assert_allclose(hidden, ref_h, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(out, ref_y, rtol=1e-13, atol=1e-15)
+    G_np = _per_sequence_numpy(p, x, y, loss_steps)
+    np.testing.assert_allclose(G, G_np, rtol=1e-11, atol=1e-15)
+    mean, std = np.empty(theta.size), np.empty(theta.size)
+    _column_stats(G_np, mean, std)
+    np.testing.assert_allclose(mean, G_np.mean(axis=0), rtol=1e-13, atol=1e-16)
+    np.testing.assert_allclose(std, G_np.std(axis=0), rtol=1e-13, atol=1e-16)
+    # the flat row of sequence 2 holds each tensor's own gradient, in PARAMS order
+    _, g2 = gradients(p, x[2:3], y[2:3], loss_steps)
+    np.testing.assert_allclose(flat_params(g2)[0], G[2], rtol=1e-11, atol=1e-15)
+
+
+@pytest.mark.parametrize("optimizer, loss_steps", [("original", "all"), ("original", "last"), ("adam", "all")])
+def test_compiled_training_equals_numpy_reference(small, optimizer, loss_steps):
+    """300 one-sequence updates across the momentum switch and three learning rates
+    (original), or Adam with compiled snapshots: the same parameters, log and activity."""
+    cfg = ElmanConfig(optimizer=optimizer, loss_steps=loss_steps, epochs=10, momentum_switch=4, lr=0.01,
+                      lr_decay=0.9, batch_size=8, snapshots=({"every": 0.5, "until": 3}, {"every": 2, "until": None}))
+    fast = train_seed(small, cfg, seed=3, compiled=True)
+    ref = train_seed(small, cfg, seed=3, compiled=False)
+    for k in PARAMS:
+        np.testing.assert_allclose(fast.params[k], ref.params[k], rtol=1e-10, atol=1e-14, err_msg=k)
+        assert np.abs(fast.params[k] - ref.params[k]).max() <= 1e-10 * np.abs(ref.params[k]).max(), k
+    assert not np.allclose(fast.params["W"], init_params(9, 10, 2, cfg, np.random.default_rng([cfg.root_seed, 0x5745_4154, 3]))["W"])
+    exact = ["epoch", "update", "lr", "momentum"]
+    assert fast.log[exact].equals(ref.log[exact])
+    if optimizer == "original":
+        n = len(small.x_train)
+        assert fast.log["update"].tolist() == [0, 15, 30, 45, 60, 75, 90, 150, 210, 270, 300]
+        assert fast.log["momentum"].tolist() == [0.5] * 7 + [0.9] * 4  # switch after epoch 4 (update 120)
+        np.testing.assert_allclose(fast.log["lr"], 0.01 * 0.9 ** ((fast.log["update"].clip(1) - 1) // n))
+    rest = [c for c in ref.log.columns if c not in exact]
+    np.testing.assert_allclose(fast.log[rest].to_numpy(), ref.log[rest].to_numpy(), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(fast.grad_mean, ref.grad_mean, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(fast.grad_std, ref.grad_std, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(fast.hidden, ref.hidden, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(fast.outputs, ref.outputs, rtol=1e-6, atol=1e-7)
+
+
+def test_compiled_training_same_bytes_twice(small):
+    cfg = ElmanConfig(epochs=3, snapshots=({"every": 0.5, "until": None},))
+    a, b = (train_seed(small, cfg, seed=4) for _ in range(2))
+    assert a.log.equals(b.log)
+    for k in PARAMS:
+        assert a.params[k].tobytes() == b.params[k].tobytes()
+    assert a.hidden.tobytes() == b.hidden.tobytes() and a.outputs.tobytes() == b.outputs.tobytes()
+    assert a.grad_mean.tobytes() == b.grad_mean.tobytes() and a.grad_std.tobytes() == b.grad_std.tobytes()
 
 
 def test_bad_regime_named():

@@ -24,12 +24,23 @@ last step's (tomorrow's forecast) under either choice, plus ``*_all_steps``.
   constant ``lr``; every parameter but h0 ~ U(-1/sqrt(H), 1/sqrt(H)) (torch's RNN
   default), h0 zero and learned.
 
-Training runs in numpy (float64) with hand-written backpropagation through time
-(:func:`gradients`): a one-sequence update of this 10-unit net costs ~0.25 ms,
-5x less than torch autograd, and the authors' regime makes 1,235 of them per
-epoch. Tests check the gradients against torch autograd and the Adam steps
-against ``torch.optim.Adam``; :class:`Elman` is the same network as a torch
-module (``model.pt`` is its state dict).
+Training runs in float64 with hand-written backpropagation through time, in
+two implementations of the same algebra. :func:`gradients` (numpy) is the
+reference: tests check it against torch autograd and the Adam steps against
+``torch.optim.Adam``. The compiled path (numba, ``train_seed(...,
+compiled=True)``, the default) runs the authors' regime (1,235 one-sequence
+updates per epoch, ~0.2 ms each in numpy, overhead-bound) as one loop over
+sequences and epochs in machine code (:func:`_train_original`), returning to
+Python only at snapshots, and takes the snapshots' per-sequence gradients in
+one compiled pass (:func:`_per_sequence`); Adam's minibatch gradients are
+compiled too (:func:`_batch_gradient`). Tests check that it equals the numpy
+path (parameters, snapshot log, activity) to float rounding. :class:`Elman` is
+the same network as a torch module (``model.pt`` is its state dict).
+
+**Parameter layout.** The parameters live in one flat float64 vector
+``theta`` in :data:`PARAMS` order, each tensor row-major
+(:func:`flat_params`); ``params[name]`` are views of it. A per-sequence
+gradient is a row of the same layout.
 
 **Snapshots.** ``snapshots`` lists segments ``{every, until, unit}`` (unit
 ``"epochs"`` (default) or ``"updates"``; ``until`` null = the end of training);
@@ -73,6 +84,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -251,14 +263,43 @@ def gradients(p: dict, x: np.ndarray, y: np.ndarray, loss_steps: str = "all", pe
     return float(per_seq.mean()), g
 
 
-def gradient_stats(p: dict, x: np.ndarray, y: np.ndarray, loss_steps: str) -> tuple[np.ndarray, np.ndarray]:
-    """(grad_mean, grad_std), each (L,) over :data:`GRAD_LAYERS`, from per-sequence gradients."""
+def gradient_stats(p: dict, x: np.ndarray, y: np.ndarray, loss_steps: str,
+                   compiled: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(grad_mean, grad_std), each (L,) over :data:`GRAD_LAYERS`, from per-sequence gradients.
+
+    ``compiled``: the per-sequence gradients and their column statistics from
+    :func:`_per_sequence` and :func:`_column_stats` (numba), else from
+    :func:`gradients` and numpy (the reference).
+    """
+    sizes = [p[k].size for k in PARAMS]
+    if not compiled:
+        G = _per_sequence_numpy(p, x, y, loss_steps)                    # (B, P)
+        return _grad_norms(G.mean(axis=0), G.std(axis=0), sizes)
+    theta = flat_params(p)[0]
+    x, y = np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64)
+    (B, T, _), H = x.shape, p["W"].shape[0]
+    G, mean, std = np.empty((B, theta.size)), np.empty(theta.size), np.empty(theta.size)
+    w = step_weights(T, y.shape[2], loss_steps)
+    _per_sequence(theta, x, y, w, np.empty((B, T, H)), np.empty(y.shape), G)
+    _column_stats(G, mean, std)
+    return _grad_norms(mean, std, sizes)
+
+
+def _per_sequence_numpy(p: dict, x: np.ndarray, y: np.ndarray, loss_steps: str) -> np.ndarray:
+    """(B, P) each sequence's gradient in the flat layout, by :func:`gradients` (numpy)."""
     _, g = gradients(p, x, y, loss_steps, per_sample=True)
-    flat = {k: g[k].reshape(len(x), -1) for k in PARAMS}              # (B, size)
-    flat["all"] = np.concatenate([flat[k] for k in PARAMS], axis=1)
-    mean = np.array([np.linalg.norm(flat[k].mean(axis=0)) for k in GRAD_LAYERS])
-    std = np.array([np.linalg.norm(flat[k].std(axis=0)) for k in GRAD_LAYERS])
-    return mean, std
+    return np.concatenate([g[k].reshape(len(x), -1) for k in PARAMS], axis=1)
+
+
+def _grad_norms(mean: np.ndarray, std: np.ndarray, sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """mean, std (P,) over sequences of each gradient entry, ``sizes`` of the
+    :data:`PARAMS` blocks -> (||mean_i g_i||, ||std_i g_i||) per block and for all, each (L,)."""
+    ends = np.cumsum(sizes)
+    out = []
+    for col in (mean, std):
+        blocks = [col[e - n : e] for n, e in zip(sizes, ends)] + [col]
+        out.append(np.array([np.linalg.norm(b) for b in blocks]))
+    return out[0], out[1]
 
 
 class _Adam:
@@ -295,6 +336,203 @@ class _Momentum:
             p[k] += self.v[k]
 
 
+# ------------------------------------------------------------ compiled path (numba)
+
+
+def flat_params(p: dict) -> tuple[np.ndarray, dict]:
+    """(theta, views): the parameters as one flat float64 vector in :data:`PARAMS`
+    order (each tensor row-major) and a dict of views of it, shaped as ``p``."""
+    theta = np.concatenate([np.asarray(p[k], dtype=np.float64).ravel() for k in PARAMS])  # (P,)
+    views, start = {}, 0
+    for k in PARAMS:
+        n = int(np.prod(np.shape(p[k]), dtype=np.int64))
+        views[k] = theta[start : start + n].reshape(np.shape(p[k]))
+        start += n
+    return theta, views
+
+
+@numba.njit(cache=True)
+def _views(theta, d_in, H, d_out):
+    """W_in (H, d_in), W (H, H), b (H,), h0 (H,), W_out (d_out, H), b_y (d_out,): views of theta (P,)."""
+    o1 = H * d_in
+    o2 = o1 + H * H
+    o3 = o2 + H
+    o4 = o3 + H
+    o5 = o4 + d_out * H
+    return (theta[:o1].reshape((H, d_in)), theta[o1:o2].reshape((H, H)), theta[o2:o3],
+            theta[o3:o4], theta[o4:o5].reshape((d_out, H)), theta[o5 : o5 + d_out])
+
+
+# Every sum below runs in ascending order of the summed index from 0.0 (numpy's
+# matmul may sum in another order: the two paths agree to float rounding, not
+# bit for bit), with independent outputs in the innermost loop (j, m, i):
+# without reassociation a sum is a chain of dependent additions, and ten chains
+# side by side run ~2x faster than one after another. Explicit loops rather
+# than slice assignments (a[:] = 0.0): the same code, half the compile time.
+
+
+@numba.njit(cache=True)
+def _forward_one(theta, x, hid, out, work):
+    """One sequence x (T, d_in) -> hid (T, H), out (T, d_out), written in place
+    (:func:`forward`); work (H,) is workspace."""
+    T, d_in = x.shape
+    H, d_out = hid.shape[1], out.shape[1]
+    W_in, W, b, h0, W_out, b_y = _views(theta, d_in, H, d_out)
+    for t in range(T):
+        prev = h0 if t == 0 else hid[t - 1]
+        a = hid[t]                                             # drive = x_t W_in^T + b, then
+        for j in range(H):                                     # tanh(drive + h_{t-1} W^T)
+            a[j] = 0.0
+            work[j] = 0.0
+        for i in range(d_in):
+            for j in range(H):
+                a[j] += x[t, i] * W_in[j, i]
+        for j in range(H):
+            a[j] += b[j]
+        for m in range(H):
+            for j in range(H):
+                work[j] += prev[m] * W[j, m]
+        for j in range(H):
+            a[j] = math.tanh(a[j] + work[j])
+        for q in range(d_out):
+            out[t, q] = 0.0
+        for j in range(H):
+            for q in range(d_out):
+                out[t, q] += hid[t, j] * W_out[q, j]
+        for q in range(d_out):
+            out[t, q] += b_y[q]
+
+
+@numba.njit(cache=True)
+def _backward_one(theta, x, y, w, hid, out, g, dout, dpre, carry):
+    """One sequence's gradient into g (P,) (overwritten), from its forward pass hid (T, H),
+    out (T, d_out); targets y (T, d_out), step weights w (T,); dout (T, d_out), dpre (T, H),
+    carry (H,) are workspace. The algebra of :func:`gradients` with B = 1."""
+    T, d_in = x.shape
+    H, d_out = hid.shape[1], out.shape[1]
+    W_in, W, b, h0, W_out, b_y = _views(theta, d_in, H, d_out)
+    gW_in, gW, gb, gh0, gW_out, gb_y = _views(g, d_in, H, d_out)
+    for t in range(T):
+        for q in range(d_out):
+            dout[t, q] = 2.0 * (out[t, q] - y[t, q]) * w[t]  # d loss / d y
+    for j in range(H):                                         # d loss / d h_t from step t + 1
+        carry[j] = 0.0
+    for t in range(T - 1, -1, -1):
+        d = dpre[t]
+        for j in range(H):
+            d[j] = 0.0
+        for q in range(d_out):
+            for j in range(H):
+                d[j] += dout[t, q] * W_out[q, j]
+        for j in range(H):
+            d[j] = (d[j] + carry[j]) * (1.0 - hid[t, j] * hid[t, j])
+        for j in range(H):                                     # d loss / d h_{t-1}
+            carry[j] = 0.0
+        for j in range(H):
+            for m in range(H):
+                carry[m] += d[j] * W[j, m]
+    for k in range(g.size):
+        g[k] = 0.0
+    for t in range(T):
+        prev = h0 if t == 0 else hid[t - 1]
+        for j in range(H):
+            d = dpre[t, j]
+            for i in range(d_in):
+                gW_in[j, i] += d * x[t, i]
+            for m in range(H):
+                gW[j, m] += d * prev[m]
+            gb[j] += d
+        for q in range(d_out):
+            for j in range(H):
+                gW_out[q, j] += dout[t, q] * hid[t, j]
+            gb_y[q] += dout[t, q]
+    for j in range(H):
+        gh0[j] = carry[j]
+
+
+@numba.njit(cache=True)
+def _train_original(theta, vel, x, y, w, lrs, moms, start, stop, H):
+    """The authors' regime from update ``start`` to ``stop`` (global counts), in place.
+
+    theta, vel (P,) parameters and momentum velocity; x (n, T, d_in), y (n, T,
+    d_out) training windows; w (T,) step weights; lrs, moms (epochs,) per epoch.
+    Update u trains on window u % n in epoch u // n (from 0): ``v <- m v - lr g,
+    theta <- theta + v`` (:class:`_Momentum`).
+    """
+    n, T, _ = x.shape
+    d_out = y.shape[2]
+    hid, out = np.empty((T, H)), np.empty((T, d_out))
+    dout, dpre, carry = np.empty((T, d_out)), np.empty((T, H)), np.empty(H)
+    g = np.empty_like(theta)
+    for u in range(start, stop):
+        i, e = u % n, u // n
+        _forward_one(theta, x[i], hid, out, carry)
+        _backward_one(theta, x[i], y[i], w, hid, out, g, dout, dpre, carry)
+        lr, m = lrs[e], moms[e]
+        for k in range(theta.size):
+            vel[k] = vel[k] * m - lr * g[k]
+            theta[k] += vel[k]
+
+
+@numba.njit(cache=True)
+def _batch_gradient(theta, x, y, w, idx, H, g):
+    """The minibatch x[idx] (B sequences): the mean of their gradients into g (P,)
+    (:func:`gradients` of the batch, summed in another order)."""
+    T = x.shape[1]
+    d_out = y.shape[2]
+    hid, out = np.empty((T, H)), np.empty((T, d_out))
+    dout, dpre, carry = np.empty((T, d_out)), np.empty((T, H)), np.empty(H)
+    gi = np.empty_like(theta)
+    for k in range(g.size):
+        g[k] = 0.0
+    for s in range(idx.size):
+        i = idx[s]
+        _forward_one(theta, x[i], hid, out, carry)
+        _backward_one(theta, x[i], y[i], w, hid, out, gi, dout, dpre, carry)
+        for k in range(g.size):
+            g[k] += gi[k]
+    for k in range(g.size):
+        g[k] /= idx.size
+
+
+@numba.njit(cache=True)
+def _per_sequence(theta, x, y, w, hidden, outputs, G):
+    """Every sequence of x (B, T, d_in) on its own, into hidden (B, T, H), outputs
+    (B, T, d_out) and, when G has B rows, G (B, P) each sequence's gradient
+    (targets y (B, T, d_out), step weights w (T,)); G with 0 rows: forward only.
+    The caller's buffers are reused from snapshot to snapshot: fresh megabytes
+    cost page faults that take as long as the arithmetic."""
+    B, T, _ = x.shape
+    H, d_out = hidden.shape[2], outputs.shape[2]
+    dout, dpre, carry = np.empty((T, d_out)), np.empty((T, H)), np.empty(H)
+    for i in range(B):
+        _forward_one(theta, x[i], hidden[i], outputs[i], carry)
+        if G.shape[0] == B:
+            _backward_one(theta, x[i], y[i], w, hidden[i], outputs[i], G[i], dout, dpre, carry)
+
+
+@numba.njit(cache=True)
+def _column_stats(G, mean, std):
+    """Over the rows of G (B, P): mean (P,) and std (P,) (ddof 0), written in place;
+    numpy's ``G.mean(axis=0)``, ``G.std(axis=0)`` (two passes, rows in order: the
+    same bits), without their temporaries of G's size."""
+    B, P = G.shape
+    for k in range(P):
+        mean[k] = 0.0
+        std[k] = 0.0
+    for i in range(B):
+        for k in range(P):
+            mean[k] += G[i, k]
+    for k in range(P):
+        mean[k] /= B
+    for i in range(B):
+        for k in range(P):
+            d = G[i, k] - mean[k]
+            std[k] += d * d
+    for k in range(P):
+        std[k] = math.sqrt(std[k] / B)
+
+
 # ------------------------------------------------------------------ training
 
 
@@ -322,18 +560,23 @@ def _mse(out: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(e2[:, -1].mean()), float(e2.mean())
 
 
-def train_seed(data: WeatherData, cfg: ElmanConfig, seed: int, log=None) -> TrainResult:
+def train_seed(data: WeatherData, cfg: ElmanConfig, seed: int, log=None, compiled: bool = True) -> TrainResult:
     """Train one network in regime ``cfg.optimizer``; snapshot on ``cfg.snapshots`` (module doc).
 
     ``log``: called with one line per snapshot (e.g. ``print``), or None.
+    ``compiled``: the numba path (the authors' regime's updates and every
+    snapshot's passes compiled), else numpy throughout (the reference); both
+    make the same computation, equal to float rounding.
     """
     start = time.perf_counter()
     rng = np.random.default_rng([cfg.root_seed, STREAM, seed])
-    x_tr, y_tr = data.x_train.astype(np.float64), data.y_train_steps.astype(np.float64)
-    x_te, y_te = data.x_test.astype(np.float64), data.y_test_steps.astype(np.float64)
-    n, _, d_in = x_tr.shape
+    x_tr, y_tr = (np.ascontiguousarray(a, dtype=np.float64) for a in (data.x_train, data.y_train_steps))
+    x_te, y_te = (np.ascontiguousarray(a, dtype=np.float64) for a in (data.x_test, data.y_test_steps))
+    n, T, d_in = x_tr.shape
     d_out = y_tr.shape[2]
-    p = init_params(d_in, cfg.hidden, d_out, cfg, rng)
+    theta, p = flat_params(init_params(d_in, cfg.hidden, d_out, cfg, rng))   # (P,); p: views of theta
+    sizes = [p[k].size for k in PARAMS]
+    w = step_weights(T, d_out, cfg.loss_steps)                                # (T,)
     per_epoch = updates_per_epoch(n, cfg)
     points = snapshot_updates(cfg.snapshots, per_epoch, cfg.epochs)
     next_point = iter(points.tolist())
@@ -341,12 +584,26 @@ def train_seed(data: WeatherData, cfg: ElmanConfig, seed: int, log=None) -> Trai
     scale = data.target_std.astype(np.float64)               # (n_targets,) degrees per z unit
     rows, snap = [], {"h": [], "y": [], "gm": [], "gs": []}
 
+    # compiled snapshots' buffers, reused: train hidden, outputs, gradients; test hidden, outputs
+    P = theta.size
+    h_tr, out_tr, G = np.empty((n, T, cfg.hidden)), np.empty((n, T, d_out)), np.empty((n, P))
+    h_te, o_te, no_grads = np.empty((len(x_te), T, cfg.hidden)), np.empty(y_te.shape), np.empty((0, P))
+    col_mean, col_std = np.empty(P), np.empty(P)                             # (P,) over sequences
+
     def snapshot(update: int, lr: float, mom: float):
-        _, out_tr = forward(p, x_tr)
-        hidden, out_te = forward(p, x_te)
-        train_mse, train_all = _mse(out_tr, y_tr)
+        if compiled:
+            _per_sequence(theta, x_tr, y_tr, w, h_tr, out_tr, G)
+            _per_sequence(theta, x_te, y_te, w, h_te, o_te, no_grads)
+            _column_stats(G, col_mean, col_std)
+            hidden, out_te, train_out = h_te, o_te, out_tr
+            gm, gs = _grad_norms(col_mean, col_std, sizes)
+        else:
+            _, train_out = forward(p, x_tr)
+            hidden, out_te = forward(p, x_te)
+            G_np = _per_sequence_numpy(p, x_tr, y_tr, cfg.loss_steps)       # (n, P)
+            gm, gs = _grad_norms(G_np.mean(axis=0), G_np.std(axis=0), sizes)
+        train_mse, train_all = _mse(train_out, y_tr)
         test_mse, test_all = _mse(out_te, y_te)
-        gm, gs = gradient_stats(p, x_tr, y_tr, cfg.loss_steps)
         mae = np.abs(out_te[:, -1] - y_te[:, -1]).mean(axis=0) * scale
         row = {"epoch": update / per_epoch, "update": update, "lr": lr, "momentum": mom,
                "train_mse": train_mse, "test_mse": test_mse,
@@ -364,15 +621,25 @@ def train_seed(data: WeatherData, cfg: ElmanConfig, seed: int, log=None) -> Trai
                 f"{time.perf_counter() - start:.1f} s")
 
     update = 0
+    # the authors' schedule, per epoch e = 1 .. epochs: (epochs,) each
+    lrs = np.array([cfg.lr * cfg.lr_decay ** (e - 1) for e in range(1, cfg.epochs + 1)], dtype=np.float64)
+    moms = np.array([cfg.momentum[0] if e <= cfg.momentum_switch else cfg.momentum[1]
+                     for e in range(1, cfg.epochs + 1)], dtype=np.float64)
     lr, mom = cfg.lr, (cfg.momentum[0] if cfg.optimizer == "original" else float("nan"))
     if want == 0:
         snapshot(0, lr, mom)
         want = next(next_point, None)
-    if cfg.optimizer == "original":
+    if cfg.optimizer == "original" and compiled:
+        vel = np.zeros_like(theta)                            # (P,) momentum velocity
+        for stop in points[points > 0].tolist():              # run to the next snapshot in machine code
+            _train_original(theta, vel, x_tr, y_tr, w, lrs, moms, update, stop, cfg.hidden)
+            update = stop
+            e = (update - 1) // n                             # epoch (from 0) of the last update
+            snapshot(update, float(lrs[e]), float(moms[e]))
+    elif cfg.optimizer == "original":
         opt = _Momentum(p)
         for epoch in range(1, cfg.epochs + 1):
-            lr = cfg.lr * cfg.lr_decay ** (epoch - 1)
-            mom = cfg.momentum[0] if epoch <= cfg.momentum_switch else cfg.momentum[1]
+            lr, mom = float(lrs[epoch - 1]), float(moms[epoch - 1])
             for i in range(n):                                # fixed order, one sequence per update
                 _, g = gradients(p, x_tr[i : i + 1], y_tr[i : i + 1], cfg.loss_steps)
                 opt.step(p, g, lr, mom)
@@ -381,13 +648,19 @@ def train_seed(data: WeatherData, cfg: ElmanConfig, seed: int, log=None) -> Trai
                     snapshot(update, lr, mom)
                     want = next(next_point, None)
     else:
-        opt = _Adam(p, cfg.lr)
+        # compiled: Adam on the flat vector (elementwise, so the same algebra as per tensor)
+        opt = _Adam({"theta": theta} if compiled else p, cfg.lr)
+        g_flat = np.empty_like(theta)                         # (P,)
         for epoch in range(1, cfg.epochs + 1):
             perm = rng.permutation(n)
             for s in range(0, n, cfg.batch_size):
                 idx = perm[s : s + cfg.batch_size]
-                _, g = gradients(p, x_tr[idx], y_tr[idx], cfg.loss_steps)
-                opt.step(p, g)
+                if compiled:
+                    _batch_gradient(theta, x_tr, y_tr, w, idx, cfg.hidden, g_flat)
+                    opt.step({"theta": theta}, {"theta": g_flat})
+                else:
+                    _, g = gradients(p, x_tr[idx], y_tr[idx], cfg.loss_steps)
+                    opt.step(p, g)
                 update += 1
                 if update == want:
                     snapshot(update, lr, mom)
