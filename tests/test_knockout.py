@@ -223,6 +223,29 @@ def test_mean_ci():
     assert np.isnan(ko.mean_ci([1.0])[1])
 
 
+@pytest.mark.filterwarnings("ignore:Precision loss:RuntimeWarning")  # scipy's, on the rounded samples
+def test_mean_ci_and_paired_t_equal_scipy_stats():
+    """The closed forms (scipy.special only) against scipy.stats' t interval and ttest_1samp."""
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    for trial in range(200):
+        n = int(rng.integers(2, 30))
+        v = rng.normal(rng.uniform(-1, 1), 10 ** rng.uniform(-4, 1), n)
+        if trial % 4 == 0:
+            v = np.round(v, 2)  # repeated values
+        level = (0.95, 0.9, 0.99)[trial % 3]
+        m, lo, hi = ko.mean_ci(v, level)
+        half = stats.t.ppf(0.5 + level / 2, n - 1) * v.std(ddof=1) / np.sqrt(n)
+        assert (m, lo, hi) == (v.mean(), v.mean() - half, v.mean() + half)  # same numbers exactly
+        t, p = ko.paired_t(v)
+        ref = stats.ttest_1samp(v, 0.0)
+        if np.ptp(v) > 0:
+            assert t == pytest.approx(ref.statistic, rel=1e-12) and p == pytest.approx(ref.pvalue, rel=1e-10)
+    assert all(np.isnan(ko.paired_t([0.5, 0.5, 0.5])))  # no spread
+    assert all(np.isnan(ko.paired_t([0.5, np.nan])))  # one value left
+
+
 def test_margins_of_a_known_table():
     rows = []
     for seed in range(3):
@@ -247,6 +270,32 @@ def test_margins_of_a_known_table():
     rnd = s[(s["kind"] == "random") & (s["size"] == 2) & (s["concept"] == 0)]
     assert rnd["accuracy"].item() == pytest.approx(0.8)
     assert rnd["n_seeds"].item() == 3
+
+
+def test_summarise_equals_mean_ci_group_by_group():
+    """The (groups, seeds) array path of summarise gives mean_ci's numbers exactly, in
+    groupby order; a table with a missing seed takes the group loop and agrees too."""
+    rng = np.random.default_rng(4)
+    rows = []
+    for delay in ("5", "random"):
+        for seed in rng.permutation(6):  # rows not sorted by seed
+            for kind, target, size in (("baseline", -1, 0), ("relay", 1, 2), ("relay", 0, 2), ("random", -1, 2)):
+                for draw in range(2 if kind == "random" else 1):
+                    for c in range(3):
+                        name = kind if target < 0 else "AB"[target]
+                        rows.append(("memory", "GRU", delay, int(seed), kind, target, name, size, c, "ABC"[c],
+                                     float(rng.random())))
+    cols = ["task", "arch", "delay", "seed", "kind", "target", "target_name", "size", "concept", "concept_name",
+            "accuracy"]
+    df = pd.DataFrame(rows, columns=cols)
+    keys = ["task", "arch", "delay", "kind", "target", "target_name", "size", "concept", "concept_name"]
+    for table in (df, df[~((df["seed"] == 3) & (df["kind"] == "relay"))]):
+        got = ko.summarise(table, 0.9)
+        per_seed = table.groupby(["task", "arch", "delay", "seed", "kind", "target", "target_name", "size", "concept",
+                                  "concept_name"], as_index=False)["accuracy"].mean()
+        want = [k + (g["seed"].nunique(),) + ko.mean_ci(g["accuracy"].to_numpy(), 0.9)
+                for k, g in per_seed.groupby(keys, sort=True)]
+        assert [tuple(r) for r in got.itertuples(index=False)] == want
 
 
 # --------------------------------------------------------------------------- the stages on the planted network

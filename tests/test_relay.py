@@ -603,6 +603,59 @@ def test_batched_greedy_equals_the_table_search():
         np.testing.assert_allclose(i1, i2, atol=1e-12, rtol=0)
 
 
+@pytest.mark.parametrize("compiled", [False, True])
+def test_batched_greedy_equals_the_table_search_both_paths(compiled):
+    """The numba loop (compiled) and the numpy reference each equal the table search,
+    also with exact ties (a duplicated node, a complemented node) and constant nodes."""
+    rng = np.random.default_rng(17)
+    for trial in range(9):
+        n, n_nodes = int(rng.integers(30, 300)), int(rng.integers(1, 9))
+        bits = (rng.random((n, n_nodes)) < rng.uniform(0.1, 0.9, n_nodes)).astype(np.uint8)
+        if trial % 3 == 0:
+            bits[:, -1] = bits[:, 0]
+        if trial % 3 == 1 and n_nodes > 2:
+            bits[:, 1] = 1 - bits[:, 0]
+            bits[:, 2] = 0
+        xi = rng.integers(0, 2, n)
+        xo = np.where(rng.random(n) < 0.2, 1 - xi, xi)
+        o1, i1 = relay.greedy_order(bits, xi, xo, compiled=compiled)
+        o2, i2 = relay.greedy_from_table(relay.interaction_table(bits, xi, xo))
+        assert o1 == o2
+        np.testing.assert_allclose(i1, i2, atol=1e-12, rtol=0)
+
+
+def test_compiled_null_and_greedy_equal_the_numpy_reference():
+    """relay_nulls and greedy_orders: numba loops == numpy bincounts on the same
+    permutations (orders exactly, values to float rounding), 12 nodes, n = 1000,
+    states with many repeated and many unique rows."""
+    rng = np.random.default_rng(18)
+    n = 1000
+    y = rng.integers(0, 2, (n, 3))
+    z = rng.normal(size=(n, 12))
+    z[:, :3] += 2.0 * y
+    z[:, 7] = z[:, 6]  # exact ties in the greedy search
+    bits = relay.binarize(z)
+    bits[:, 9:] = (y[:, :1] > 0) & (rng.random((n, 3)) < 0.9)  # few distinct states in part
+    xi = y.astype(np.uint8)
+    xo = (y ^ (rng.random((n, 3)) < 0.1)).astype(np.uint8)
+    perms = relay.permutations(n, 60, [0, 4, 1])
+    fast = relay.relay_nulls(bits, xi, xo, perms=perms, n_share_perm=3, compiled=True)
+    plain = relay.relay_nulls(bits, xi, xo, perms=perms, n_share_perm=3, compiled=False)
+    for a, b in zip(fast, plain):
+        assert a.observed == b.observed and a.occupancy == b.occupancy and a.order == b.order
+        np.testing.assert_allclose(a.null, b.null, atol=1e-12, rtol=0)
+        np.testing.assert_allclose(a.info, b.info, atol=1e-12, rtol=0)
+        np.testing.assert_allclose(a.share_null, b.share_null, atol=1e-12, rtol=0)
+        assert a.p == b.p
+    # per-dataset states (two split halves) and shared states
+    halves = np.stack([bits[:500], bits[500:]])
+    pairs = (np.stack([xi[:500, 0], xi[500:, 1]]), np.stack([xo[:500, 0], xo[500:, 1]]))
+    o1, i1 = relay.greedy_orders(halves, *pairs, compiled=True)
+    o2, i2 = relay.greedy_orders(halves, *pairs, compiled=False)
+    np.testing.assert_array_equal(o1, o2)
+    np.testing.assert_allclose(i1, i2, atol=1e-12, rtol=0)
+
+
 def test_null_rejects_bad_arguments():
     bits = np.zeros((10, 2), dtype=np.uint8)
     x = np.array([0, 1] * 5)

@@ -154,15 +154,20 @@ def knockout_accuracy(
     time, and a sample stops at its own readout: samples are sorted by readout
     step (latest first) and laid out sample-major, so the rows still running
     are a prefix of the batch. Each row runs exactly the steps t+1 .. t_end it
-    needs; steps after a readout cannot change that answer.
+    needs; steps after a readout cannot change that answer. The continuation
+    calls the ensemble's recurrence (`rnninfo.recurrence.recur`) directly: the
+    input projection of steps t+1.. is computed once per sample (not per set),
+    and the readout only for the rows whose sample reads out at that step.
     """
     import torch
+
+    from rnninfo.recurrence import input_projection, recur
 
     if lstm_state not in LSTM_STATES:
         raise ValueError(f"knockout_accuracy: lstm_state must be one of {LSTM_STATES}, got {lstm_state!r}")
     S, H = ensemble.n_seeds, ensemble.hidden_size
     x, y, t_end, keep = _seed_tensors(ensemble, x, y, t_end, keep, t)
-    n, d = x.shape[1], x.shape[3]
+    n = x.shape[1]
     keep, repeat = _distinct_masks(keep.numpy())  # a set drawn twice (e.g. every node) runs once
     keep = torch.from_numpy(keep)  # (S, K', H)
     K = keep.shape[1]
@@ -172,12 +177,17 @@ def knockout_accuracy(
     t_end = t_end.gather(1, late_first)  # (S, n), non-increasing along samples
     last = int(t_end.max())
     running = {j: int((t_end >= j).sum(dim=1).max()) for j in range(t + 1, last + 1)}  # samples still running
+    # samples read out at step j: positions first[j] .. running[j] - 1 of some seed (sorted per seed)
+    first = {j: int((t_end > j).sum(dim=1).min()) for j in running}
     chunk = max(1, int(max_rows) // max(1, S * n))
     out = np.empty((S, K, 3), dtype=np.float64)
     with torch.no_grad():
         pre = ensemble(x[:, :, : t + 1])
         h_t = pre["hidden"][:, :, t]  # (S, n, H): the state after step t
         c_t = pre["cell"][:, :, t] if "cell" in pre else None  # (S, n, H) for LSTM
+        w_ih_t, w_t, b_gh = _recurrence_weights(ensemble)
+        x1 = torch.cat([x[:, :, t + 1 : last + 1].transpose(1, 2), x.new_ones(S, last - t, n, 1)], dim=3)
+        gx_all = input_projection(x1, w_ih_t)  # (S, last - t, n, G*H): steps t+1..last, once per sample
         for k0 in range(0, K, chunk):
             k = min(chunk, K - k0)
             mask = keep[:, None, k0 : k0 + k, :]  # (S, 1, k, H)
@@ -188,15 +198,34 @@ def knockout_accuracy(
                 c = c.reshape(S, n * k, H)
             correct = torch.zeros(S, n, k, 3, dtype=torch.bool)
             for j, m in running.items():
-                xj = x[:, :m, j : j + 1].unsqueeze(2).expand(S, m, k, 1, d).reshape(S, m * k, 1, d)
-                step = ensemble(xj, state=(h[:, : m * k], None if c is None else c[:, : m * k]))
-                h = step["hidden"][:, :, 0]  # (S, m*k, H)
-                c = step["cell"][:, :, 0] if c is not None else None
-                answer = step["outputs"][:, :, 0].reshape(S, m, k, 3)
-                now = (t_end[:, :m] == j)[:, :, None, None]  # (S, m, 1, 1): samples read out at step j
-                correct[:, :m] |= now & (torch.sign(answer) == y[:, :m, None, :])
+                gx = gx_all[:, j - t - 1, :m, None, :].expand(S, m, k, gx_all.shape[3]).reshape(S, 1, m * k, -1)
+                c_in = None if c is None else c[:, : m * k]
+                hidden, cell, _ = recur(ensemble.arch, gx, w_t, b_gh, h[:, : m * k], c_in)
+                h = hidden[0]  # (S, m*k, H)
+                c = cell[0] if c is not None else None
+                lo = first[j]  # samples before lo read out later in every seed
+                answer = ensemble.readout(h[:, lo * k :]).reshape(S, m - lo, k, 3)
+                now = (t_end[:, lo:m] == j)[:, :, None, None]  # (S, m - lo, 1, 1): samples read out at step j
+                correct[:, lo:m] |= now & (torch.sign(answer) == y[:, lo:m, None, :])
             out[:, k0 : k0 + k] = correct.sum(dim=1).double().numpy() / n  # exact fractions
     return np.take_along_axis(out, repeat[:, :, None], axis=1)  # (S, K, 3)
+
+
+def _recurrence_weights(ensemble):
+    """The ensemble's weights as `rnninfo.recurrence.recur` takes them (as ``Ensemble._run``
+    prepares them): input weights with the biases as an extra column (S, D+1, G*H), recurrent
+    weights (S, H, G*H), GRU hidden bias (S, 1, G*H) or None; tanh gate rows scaled by 2."""
+    import torch
+
+    from rnninfo.recurrence import gate_scale
+
+    gru = ensemble.arch == "GRU"
+    scale = gate_scale(ensemble.arch, ensemble.hidden_size)[:, None]  # (G*H, 1)
+    bias = ensemble.bias_ih if gru else ensemble.bias_ih + ensemble.bias_hh  # (S, G*H)
+    w_ih_t = (torch.cat([ensemble.weight_ih, bias[:, :, None]], dim=2) * scale).transpose(1, 2)
+    w_t = (ensemble.weight_hh * scale).transpose(1, 2)
+    b_gh = (ensemble.bias_hh * scale[:, 0])[:, None, :] if gru else None
+    return w_ih_t, w_t, b_gh
 
 
 def _distinct_masks(keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -285,9 +314,9 @@ def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
     """Mean and Student-t confidence interval of the mean: (mean, low, high).
 
     NaN values are dropped; with fewer than two values the bounds are NaN.
+    The t quantile is ``scipy.special.stdtrit`` (what ``scipy.stats.t.ppf``
+    computes, without importing scipy.stats: ~1 s per job).
     """
-    from scipy import stats
-
     v = np.asarray(values, dtype=np.float64)
     v = v[~np.isnan(v)]
     if v.size == 0:
@@ -295,8 +324,15 @@ def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
     m = float(v.mean())
     if v.size < 2:
         return m, float("nan"), float("nan")
-    half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
+    half = float(_t_quantile(v.size - 1, level) * v.std(ddof=1) / np.sqrt(v.size))
     return m, m - half, m + half
+
+
+def _t_quantile(df: int, level: float) -> float:
+    """Student-t quantile of a two-sided ``level`` interval with ``df`` degrees of freedom."""
+    from scipy import special
+
+    return float(special.stdtrit(df, 0.5 + level / 2))
 
 
 def paired_t(differences) -> tuple[float, float]:
@@ -304,16 +340,18 @@ def paired_t(differences) -> tuple[float, float]:
 
     ``differences`` holds one paired difference per network (e.g. relay minus
     random of the same seed); NaN values are dropped. Fewer than two values, or
-    no spread, give NaN.
+    no spread, give NaN. The formula of ``scipy.stats.ttest_1samp(v, 0)``
+    (equal to float rounding; tested), without its per-call overhead and
+    without importing scipy.stats.
     """
-    from scipy import stats
+    from scipy import special
 
     v = np.asarray(differences, dtype=np.float64)
     v = v[~np.isnan(v)]
     if v.size < 2 or not np.ptp(v) > 0:
         return float("nan"), float("nan")
-    res = stats.ttest_1samp(v, 0.0)
-    return float(res.statistic), float(res.pvalue)
+    t = float(v.mean() / np.sqrt(v.var(ddof=1) / v.size))
+    return t, float(2.0 * special.stdtr(v.size - 1, -abs(t)))
 
 
 CONDITION = ["task", "arch", "delay"]
@@ -333,8 +371,26 @@ def summarise(df: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """
     per_seed = _per_seed(df)
     keys = CONDITION + ["kind", "target", "target_name", "size", "concept", "concept_name"]
+    per_seed = per_seed.sort_values(keys + ["seed"], kind="stable", ignore_index=True)  # each group's rows together
+    groups = per_seed.groupby(keys, sort=True)
+    acc = per_seed["accuracy"].to_numpy()
+    counts = groups.size()
+    if len(counts) and counts.nunique() == 1 and not np.isnan(acc).any():
+        # every group holds one value per seed, rows sorted by (keys, seed): one (G, S) array,
+        # the same numbers as mean_ci group by group (each row reduced as a 1-D array would be)
+        v = acc.reshape(len(counts), int(counts.iloc[0]))  # (groups, seeds)
+        out = counts.reset_index()[keys]
+        out["n_seeds"] = v.shape[1]
+        out["accuracy"] = v.mean(axis=1)
+        if v.shape[1] < 2:
+            out["ci_low"] = out["ci_high"] = np.nan
+        else:
+            half = _t_quantile(v.shape[1] - 1, level) * v.std(axis=1, ddof=1) / np.sqrt(v.shape[1])
+            out["ci_low"] = out["accuracy"] - half
+            out["ci_high"] = out["accuracy"] + half
+        return out
     rows = []
-    for key, g in per_seed.groupby(keys, sort=True):
+    for key, g in groups:
         m, lo, hi = mean_ci(g["accuracy"].to_numpy(), level)
         rows.append(key + (int(g["seed"].nunique()), m, lo, hi))
     return pd.DataFrame(rows, columns=keys + ["n_seeds", "accuracy", "ci_low", "ci_high"])

@@ -284,7 +284,7 @@ def relay_information(bits, x_in, x_out, nodes: Iterable[int]) -> float:
     return d.i3(list(range(n_nodes))) - d.i3(rest)
 
 
-def greedy_order(bits, x_in, x_out) -> tuple[list[int], list[float]]:
+def greedy_order(bits, x_in, x_out, compiled: bool = False) -> tuple[list[int], list[float]]:
     """Greedy relay order (Hintze & Adami 2023).
 
     Start with every node in R; repeatedly move to Y_0 the node whose removal
@@ -295,11 +295,13 @@ def greedy_order(bits, x_in, x_out) -> tuple[list[int], list[float]]:
     I_R of the set still in R before ``order[k]`` leaves, i.e. of size N - k;
     ``info[0]`` = I_R(all nodes), ``info[-1]`` = I_R({order[-1]}). A node's
     relay share is ``info[k] - info[k+1]`` (with 0 after the last): see
-    `relay_shares`.
+    `relay_shares`. ``compiled=True`` runs the numba loop of `greedy_orders`
+    (same result to float rounding); off by default: for one search, numba's
+    start-up in a fresh process (~0.5-1 s) costs more than the search (~2 ms).
     """
     b, xi, xo = _check(bits, x_in, x_out)
     xx = ((xi.astype(np.int64) << 1) | xo)[None, :]
-    order, info = _greedy_batch(b, xx)
+    order, info = _greedy_batch(b, xx, compiled)
     return [int(j) for j in order[0]], [float(v) for v in info[0]]
 
 
@@ -353,7 +355,7 @@ def _joint_counts(s: np.ndarray, xx: np.ndarray, k: int) -> np.ndarray:
     return np.bincount(bins.reshape(-1), minlength=4 * p * k).reshape(4, p, k)
 
 
-def _greedy_batch(bits: np.ndarray, xx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _greedy_batch(bits: np.ndarray, xx: np.ndarray, compiled: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Greedy orders of P datasets: (order (P, N), info (P, N)), as `greedy_order`.
 
     ``bits``: states (n, N) shared by every dataset, or (P, n, N) one per
@@ -361,7 +363,16 @@ def _greedy_batch(bits: np.ndarray, xx: np.ndarray) -> tuple[np.ndarray, np.ndar
     counts, for every dataset and every node j still in R, the joint table of
     (Y_0 + j, x pair) with one bincount: Y_0's state is kept as a dense code per
     dataset (< K), so the candidate code 2 * code + bit_j stays < 2K.
+    ``compiled``: the same search as one numba loop (`relay_kernels.greedy`);
+    ``False`` runs the numpy code below, the reference (equal to float rounding).
     """
+    if compiled:
+        from rnninfo import relay_kernels
+
+        b = bits[None] if bits.ndim == 2 else bits
+        bt = np.ascontiguousarray(b.transpose(0, 2, 1), dtype=np.uint8)  # (1 or P, N, n)
+        xx = np.ascontiguousarray(xx, dtype=np.int64)
+        return relay_kernels.greedy(bt, xx, _mi_rows(xx), _clogc(xx.shape[1]), TIE_TOL)
     p, n = xx.shape
     shared = bits.ndim == 2
     n_nodes = bits.shape[-1]
@@ -406,7 +417,7 @@ def _greedy_batch(bits: np.ndarray, xx: np.ndarray) -> tuple[np.ndarray, np.ndar
     return order, info
 
 
-def greedy_orders(bits, x_in, x_out) -> tuple[np.ndarray, np.ndarray]:
+def greedy_orders(bits, x_in, x_out, compiled: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """`greedy_order` of P datasets of one size at once (e.g. two split halves).
 
     ``bits`` (P, n, N), ``x_in`` and ``x_out`` (P, n); returns order (P, N)
@@ -421,7 +432,7 @@ def greedy_orders(bits, x_in, x_out) -> tuple[np.ndarray, np.ndarray]:
     checked = [_check(b[k], xi[k], xo[k]) for k in range(len(b))]
     bb = np.stack([c[0] for c in checked])
     xx = np.stack([(c[1].astype(np.int64) << 1) | c[2] for c in checked])
-    return _greedy_batch(bb, xx)
+    return _greedy_batch(bb, xx, compiled)
 
 
 def _mi_rows(xx: np.ndarray) -> np.ndarray:
@@ -503,6 +514,7 @@ def relay_null(
     n_share_perm: int = 20,
     perms: np.ndarray | None = None,
     warn: bool = True,
+    compiled: bool = True,
 ) -> RelayNull:
     """Permutation null, p-value and bias correction of I_R(all nodes).
 
@@ -517,7 +529,7 @@ def relay_null(
     exceeds `BIAS_WARN_FRACTION` of I(X_in; X_out).
     """
     b, xi, xo = _check(bits, x_in, x_out)
-    result = relay_nulls(b, xi[:, None], xo[:, None], n_perm, seed, n_share_perm, perms)[0]
+    result = relay_nulls(b, xi[:, None], xo[:, None], n_perm, seed, n_share_perm, perms, compiled)[0]
     if warn and result.biased:
         warnings.warn(
             f"relay_null: the null's mean I_R ({result.null_mean:.3f} bits) exceeds "
@@ -541,11 +553,14 @@ def relay_nulls(
     seed: int = 0,
     n_share_perm: int = 20,
     perms: np.ndarray | None = None,
+    compiled: bool = True,
 ) -> list[RelayNull]:
     """`relay_null` of several concepts that share the states ``bits`` (n, N):
     ``x_in``, ``x_out`` (n, C); one `RelayNull` per concept, computed in one
     batch (the same permutations for every concept). Does not warn; see
-    `RelayNull.biased`.
+    `RelayNull.biased`. ``compiled``: the null and the greedy searches as numba
+    loops (`relay_kernels`); ``False``: the numpy reference (bincounts of the
+    permuted pairs), equal to float rounding.
     """
     b = _as_bits(bits, "bits", 2)
     xi_all = np.asarray(x_in)
@@ -553,7 +568,7 @@ def relay_nulls(
     if xi_all.ndim != 2 or xo_all.shape != xi_all.shape:
         raise ValueError(f"x_in and x_out must be (samples, concepts) of one shape, got {xi_all.shape}, {xo_all.shape}")
     checked = [_check(b, xi_all[:, c], xo_all[:, c]) for c in range(xi_all.shape[1])]
-    n, n_nodes = b.shape
+    n = b.shape[0]
     if perms is None:
         perms = permutations(n, n_perm, seed)
     perms = np.asarray(perms)
@@ -561,8 +576,27 @@ def relay_nulls(
         raise ValueError(f"perms must be (n_perm, {n}) permutations of the samples, got shape {perms.shape}")
     if int(n_share_perm) != n_share_perm or not 0 <= n_share_perm <= len(perms):
         raise ValueError(f"n_share_perm must be an integer in 0..{len(perms)} (n_perm), got {n_share_perm!r}")
-    n_c, n_p, n_s = len(checked), len(perms), int(n_share_perm)
+    n_s = int(n_share_perm)
     xx = np.stack([(xi.astype(np.int64) << 1) | xo for _, xi, xo in checked])  # (C, n)
+    mi = _mi_rows(xx)  # (C,)
+    s = _state_codes(b)
+    k = int(s.max()) + 1
+    obs_counts = _joint_counts(s, xx, k)  # (4, C, K)
+    observed = _i3_from_counts(obs_counts, n, 0.0) + mi  # (C,)
+    if compiled:
+        from rnninfo import relay_kernels
+
+        p_idx = np.ascontiguousarray(perms, dtype=np.int64)
+        null = relay_kernels.null_sums(s, xx, p_idx, _clogc(n)) / n + mi[:, None]  # (C, P)
+        xxp = xx[:, p_idx[:n_s]]  # (C, n_s, n): the share null's permuted pairs
+    else:
+        xxp, null = _plain_null(s, xx, perms, k, mi)
+    return _null_results(b, xx, xxp, observed, null, mi, obs_counts, n_s, compiled)
+
+
+def _plain_null(s, xx, perms, k, mi):
+    """Permuted pairs (C, P, n) and the null I3 (C, P) by bincount (the reference)."""
+    n_c, n_p, n = xx.shape[0], len(perms), xx.shape[1]
     # permuted pairs (C, P, n): reused across calls when the same read-only perms and pairs
     # come again (the stage: every step of one network), saving one large gather per step
     key = (id(perms), perms.shape, xx.tobytes())
@@ -572,19 +606,21 @@ def relay_nulls(
         if _PAIRS_CACHE.get("key") != key:
             _PAIRS_CACHE.update(key=key, xxp=xx[:, perms], perms=perms)  # holding perms keeps its id valid
         xxp = _PAIRS_CACHE["xxp"]
-    mi = _mi_rows(xx)  # (C,)
-    s = _state_codes(b)
-    k = int(s.max()) + 1
-    obs_counts = _joint_counts(s, xx, k)  # (4, C, K)
-    observed = _i3_from_counts(obs_counts, n, 0.0) + mi  # (C,)
     if n_p:
         null = (_i3_from_counts(_joint_counts(s, xxp.reshape(n_c * n_p, n), k), n, 0.0).reshape(n_c, n_p)
                 + mi[:, None])
     else:
         null = np.zeros((n_c, 0))
+    return xxp, null
+
+
+def _null_results(b, xx, xxp, observed, null, mi, obs_counts, n_s, compiled) -> list[RelayNull]:
+    """One `RelayNull` per concept; runs the observed and the share null's greedy searches."""
+    n_c, n = xx.shape
+    n_p, n_nodes = null.shape[1], b.shape[1]
     # observed greedy and the share null's greedy searches, every concept in one batch
     batch = np.concatenate([xx[:, None, :], xxp[:, :n_s]], axis=1).reshape(n_c * (1 + n_s), n)
-    order, info = _greedy_batch(b, batch)
+    order, info = _greedy_batch(b, batch, compiled)
     order, info = order.reshape(n_c, 1 + n_s, n_nodes), info.reshape(n_c, 1 + n_s, n_nodes)
     out = []
     for c in range(n_c):

@@ -63,7 +63,13 @@ rule relay:
         traces=seed_files(
             f"{RESULTS}/traces/{{task}}/{{arch}}/{{delay}}/seed{{seed}}.npz"
         ),
-        code=code("relay.py", "dynamics.py", "traces.py", "stages/relay.py"),
+        code=code(
+            "relay.py",
+            "relay_kernels.py",
+            "dynamics.py",
+            "traces.py",
+            "stages/relay.py",
+        ),
     output:
         greedy=f"{RELAY_DIR}/greedy.tsv",
         shares=f"{RELAY_DIR}/shares.tsv",

@@ -172,18 +172,24 @@ def exhaustive_steps(tr: dict, params: dict, horizon: int) -> set[int]:
     return {int(t) for t in steps if t < horizon}
 
 
-def _bits(states_t: np.ndarray, params: dict) -> tuple[np.ndarray, np.ndarray]:
-    s = states_t.astype(np.float64)
+def _bits(states: np.ndarray, params: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Binarised states and constant nodes of every step at once: states (n, T, N) ->
+    bits (n, T, N), constant (T, N); each (step, node) column on its own, as one step at a time."""
+    n, T, n_nodes = states.shape
+    s = states.reshape(n, T * n_nodes).astype(np.float64)
     atol = float(params["constant_atol"])
     constant = (s.max(axis=0) - s.min(axis=0)) <= atol
-    return relay.binarize(s, params["binarize"], constant="zero", atol=atol), constant
+    bits = relay.binarize(s, params["binarize"], constant="zero", atol=atol)
+    return bits.reshape(n, T, n_nodes), constant.reshape(T, n_nodes)
 
 
-def analyse_seed(tr: dict, params: dict, seed: int) -> tuple[list, list, list, list, list]:
+def analyse_seed(tr: dict, params: dict, seed: int, compiled: bool = True) -> tuple[list, list, list, list, list]:
     """Rows of the five tables for one seed (without the condition columns).
 
     Share rows end with p (their significance columns are filled in by `run`,
-    which pools the share null over the condition's seeds).
+    which pools the share null over the condition's seeds). ``compiled``: the
+    null and greedy searches as numba loops (False: the numpy reference; the
+    bench compares both).
     """
     states, y, out, t_end = tr["states"], tr["y"], tr["outputs"], tr["t_end"]
     n, T, n_nodes = states.shape
@@ -199,20 +205,24 @@ def analyse_seed(tr: dict, params: dict, seed: int) -> tuple[list, list, list, l
     x_out = (out[np.arange(n), t_end, :] > 0).astype(np.uint8)  # answer at each sample's readout
     perms = relay.permutations(n, params["null_perm"], [params["root_seed"], NULL_STREAM, seed])  # (P, n)
     half_a, half_b = split_halves(n, seed, params["root_seed"])
+    all_bits, all_constant = _bits(states[:, :horizon], params)  # (n, horizon, N), (horizon, N)
+    # each half binarised on its own, as an independent replicate of the analysis would be
+    half_bits = [_bits(states[h, :horizon], params)[0] for h in (half_a, half_b)]
     g_rows, s_rows, e_rows, n_rows, c_rows = [], [], [], [], []
     for t in range(horizon):
-        bits, constant = _bits(states[:, t, :], params)
-        in_window = any(lo_win[c] <= t <= hi_win for c in range(3))
-        # each half binarised on its own, as an independent replicate of the analysis would be
-        bits_a, bits_b = (_bits(states[h, t, :], params)[0] if in_window else None for h in (half_a, half_b))
+        bits, constant = all_bits[:, t], all_constant[t]
+        bits_a, bits_b = half_bits[0][:, t], half_bits[1][:, t]
         # every concept's null, observed greedy and share-null greedy runs in one batch
-        nulls = relay.relay_nulls(bits, x_in, x_out, perms=perms, n_share_perm=params["null_share_perm"])
+        nulls = relay.relay_nulls(
+            bits, x_in, x_out, perms=perms, n_share_perm=params["null_share_perm"], compiled=compiled
+        )
         live = [c for c in range(3) if lo_win[c] <= t <= hi_win]
         if live:  # split-half ceiling: both halves of every concept in the window, one batch
             o, i = relay.greedy_orders(
                 np.stack([bb for _ in live for bb in (bits_a, bits_b)]),
                 np.stack([x_in[h, c] for c in live for h in (half_a, half_b)]),
                 np.stack([x_out[h, c] for c in live for h in (half_a, half_b)]),
+                compiled=compiled,
             )
             split = {c: [relay.relay_shares(o[2 * k + h], i[2 * k + h]) for h in range(2)] for k, c in enumerate(live)}
         for c in range(3):

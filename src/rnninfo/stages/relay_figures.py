@@ -24,7 +24,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
 
 from rnninfo.dynamics import eligible_cells, share_array  # noqa: E402
 from rnninfo.io import parse_json_arg, read_tsv, save_figure, write_tsv  # noqa: E402
@@ -228,8 +227,11 @@ def _per_network(df: pd.DataFrame, value: str) -> pd.DataFrame:
 
 
 def mean_ci(values, level: float = 0.95) -> tuple[float, float, float, int]:
-    """Mean and t-interval over independent replicates: (mean, low, high, n); NaN bounds for n < 2."""
-    from scipy import stats
+    """Mean and t-interval over independent replicates: (mean, low, high, n); NaN bounds for n < 2.
+
+    The t quantile is scipy.special.stdtrit (what scipy.stats.t.ppf computes; importing
+    scipy.stats costs ~1 s, which the onsets table does not need)."""
+    from scipy import special
 
     v = np.asarray(values, dtype=np.float64)
     v = v[np.isfinite(v)]
@@ -239,7 +241,7 @@ def mean_ci(values, level: float = 0.95) -> tuple[float, float, float, int]:
     m = float(v.mean())
     if n < 2:
         return m, float("nan"), float("nan"), n
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * v.std(ddof=1) / np.sqrt(n))
+    half = float(special.stdtrit(n - 1, 0.5 + level / 2) * v.std(ddof=1) / np.sqrt(n))
     return m, m - half, m + half, n
 
 
@@ -387,6 +389,8 @@ def onsets(args, p) -> None:
 
 
 def counts(args, p) -> plt.Figure:
+    import seaborn as sns
+
     df = _read(args.table, {"task", "arch", "delay", "seed", "kind", "index", "count"})
     df = df[(df["task"] == args.task) & (df["delay"] == str(args.delay))]
     archs = [a for a in ARCH_COLORS if a in set(df["arch"])]
@@ -442,6 +446,8 @@ def greedy_summary(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def greedy(args, p) -> plt.Figure:
+    import seaborn as sns
+
     df = _read(
         args.table,
         {"task", "arch", "delay", "seed", "t", "onset", "size", "shortfall", "optimal", "same_set", "best_info"},
@@ -520,7 +526,10 @@ def main(argv: list[str]) -> int:
         s.add_argument("--params", default="{}", help="JSON: seed, time, concepts, min_share, alpha")
     args = ap.parse_args(argv)
     p = parse_json_arg(args.params)
-    sns.set_theme(style="ticks", context="paper")
+    if args.figure != "onsets":  # a table: no figure style needed
+        import seaborn as sns  # with scipy.stats ~0.9 s: here, once the arguments are known good
+
+        sns.set_theme(style="ticks", context="paper")
     fig = {
         "fig3": fig3, "fig6": fig6, "fig7": fig7, "fig8": fig8, "fig9": fig9,
         "counts": counts, "greedy": greedy, "onsets": onsets,
