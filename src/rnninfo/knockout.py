@@ -43,6 +43,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from rnninfo.intervals import mean_ci, paired_t, t_quantile  # noqa: F401  (mean_ci, paired_t: public here too)
+
 __all__ = [
     "knockout_time",
     "top_relay_set",
@@ -310,50 +312,6 @@ def _seed_tensors(ensemble, x, y, t_end, keep, t: int):
     return x, y, t_end, keep
 
 
-def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and Student-t confidence interval of the mean: (mean, low, high).
-
-    NaN values are dropped; with fewer than two values the bounds are NaN.
-    The t quantile is ``scipy.special.stdtrit`` (what ``scipy.stats.t.ppf``
-    computes, without importing scipy.stats: ~1 s per job).
-    """
-    v = np.asarray(values, dtype=np.float64)
-    v = v[~np.isnan(v)]
-    if v.size == 0:
-        return float("nan"), float("nan"), float("nan")
-    m = float(v.mean())
-    if v.size < 2:
-        return m, float("nan"), float("nan")
-    half = float(_t_quantile(v.size - 1, level) * v.std(ddof=1) / np.sqrt(v.size))
-    return m, m - half, m + half
-
-
-def _t_quantile(df: int, level: float) -> float:
-    """Student-t quantile of a two-sided ``level`` interval with ``df`` degrees of freedom."""
-    from scipy import special
-
-    return float(special.stdtrit(df, 0.5 + level / 2))
-
-
-def paired_t(differences) -> tuple[float, float]:
-    """Paired t-test over networks: t statistic and two-sided p of mean(differences) = 0.
-
-    ``differences`` holds one paired difference per network (e.g. relay minus
-    random of the same seed); NaN values are dropped. Fewer than two values, or
-    no spread, give NaN. The formula of ``scipy.stats.ttest_1samp(v, 0)``
-    (equal to float rounding; tested), without its per-call overhead and
-    without importing scipy.stats.
-    """
-    from scipy import special
-
-    v = np.asarray(differences, dtype=np.float64)
-    v = v[~np.isnan(v)]
-    if v.size < 2 or not np.ptp(v) > 0:
-        return float("nan"), float("nan")
-    t = float(v.mean() / np.sqrt(v.var(ddof=1) / v.size))
-    return t, float(2.0 * special.stdtr(v.size - 1, -abs(t)))
-
-
 CONDITION = ["task", "arch", "delay"]
 
 
@@ -385,7 +343,7 @@ def summarise(df: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
         if v.shape[1] < 2:
             out["ci_low"] = out["ci_high"] = np.nan
         else:
-            half = _t_quantile(v.shape[1] - 1, level) * v.std(axis=1, ddof=1) / np.sqrt(v.shape[1])
+            half = t_quantile(0.5 + level / 2, v.shape[1] - 1) * v.std(axis=1, ddof=1) / np.sqrt(v.shape[1])
             out["ci_low"] = out["accuracy"] - half
             out["ci_high"] = out["accuracy"] + half
         return out

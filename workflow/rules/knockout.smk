@@ -27,6 +27,7 @@ rule knockout:
             f"{RESULTS}/traces/{{task}}/{{arch}}/{{delay}}/seed{{seed}}.npz"
         ),
         code=code(
+            "intervals.py",
             "knockout.py",
             "relay.py",
             "traces.py",
@@ -70,7 +71,7 @@ rule knockout:
 rule knockout_summary:
     input:
         tables=expand_conditions(f"{RESULTS}/knockout/{{task}}/{{arch}}/{{delay}}.tsv"),
-        code=code("knockout.py", "stages/knockout_summary.py"),
+        code=code("intervals.py", "knockout.py", "stages/knockout_summary.py"),
     output:
         summary=f"{RESULTS}/tables/knockout_summary.tsv",
         margins=f"{RESULTS}/tables/knockout_margins.tsv",

@@ -30,7 +30,14 @@ PCA_STAGE_KEYS = ("time", "random_orders", "components", "standardize", "panels"
 rule pca:
     input:
         trace=f"{RESULTS}/traces/{{task}}/{{arch}}/{{delay}}/seed{{seed}}.npz",
-        code=code("pca.py", "relay.py", "knockout.py", "traces.py", "stages/pca.py"),
+        code=code(
+            "pca.py",
+            "relay.py",
+            "intervals.py",
+            "knockout.py",
+            "traces.py",
+            "stages/pca.py",
+        ),
     output:
         scores=f"{PCA_DIR}/seed{{seed}}.scores.tsv",
         projection=f"{PCA_DIR}/seed{{seed}}.projection.tsv",
@@ -67,7 +74,7 @@ rule pca:
 rule pca_summary:
     input:
         scores=seed_files(f"{PCA_DIR}/seed{{seed}}.scores.tsv"),
-        code=code("pca.py", "knockout.py", "stages/pca_summary.py"),
+        code=code("pca.py", "intervals.py", "knockout.py", "stages/pca_summary.py"),
     output:
         scores=f"{PCA_DIR}/scores.tsv",
         summary=f"{PCA_DIR}/summary.tsv",

@@ -155,7 +155,7 @@ rule relay_fig3:
     input:
         greedy=f"{relay_pick_dir()}/greedy.tsv",
         shares=f"{relay_pick_dir()}/shares.tsv",
-        code=code("dynamics.py", "stages/relay_figures.py"),
+        code=code("dynamics.py", "intervals.py", "stages/relay_figures.py"),
     output:
         report(
             f"{RESULTS}/figures/fig3_relay_illustration.png",
@@ -182,7 +182,7 @@ rule relay_fig3:
 rule relay_fig6:
     input:
         shares=f"{relay_pick_dir()}/shares.tsv",
-        code=code("dynamics.py", "stages/relay_figures.py"),
+        code=code("dynamics.py", "intervals.py", "stages/relay_figures.py"),
     output:
         report(
             f"{RESULTS}/figures/fig6_relay_matrices.png",
@@ -213,7 +213,7 @@ rule relay_fig7:
             for d in RELAY_FIG7_DELAYS
             for a in config["archs"]
         ],
-        code=code("dynamics.py", "stages/relay_figures.py"),
+        code=code("dynamics.py", "intervals.py", "stages/relay_figures.py"),
     output:
         report(
             f"{RESULTS}/figures/fig7_relay_archs.png",
@@ -240,7 +240,7 @@ rule relay_fig7:
 rule relay_fig8:
     input:
         table=f"{RESULTS}/tables/relay_summary.tsv",
-        code=code("dynamics.py", "stages/relay_figures.py"),
+        code=code("dynamics.py", "intervals.py", "stages/relay_figures.py"),
     output:
         figure=report(
             f"{RESULTS}/figures/fig8_relay_stability.png",
@@ -266,7 +266,7 @@ rule relay_fig8:
 rule relay_fig9:
     input:
         table=f"{RESULTS}/tables/relay_summary.tsv",
-        code=code("dynamics.py", "stages/relay_figures.py"),
+        code=code("dynamics.py", "intervals.py", "stages/relay_figures.py"),
     output:
         report(
             f"{RESULTS}/figures/fig9_relay_overlap.png",
@@ -290,7 +290,7 @@ rule relay_fig9:
 rule relay_fig_counts:
     input:
         table=f"{RESULTS}/tables/relay_counts.tsv",
-        code=code("dynamics.py", "stages/relay_figures.py"),
+        code=code("dynamics.py", "intervals.py", "stages/relay_figures.py"),
     output:
         report(
             f"{RESULTS}/figures/fig{{fignum}}_relay_counts_{{task}}.png",
@@ -319,7 +319,7 @@ rule relay_fig_counts:
 rule relay_onsets:
     input:
         table=f"{RESULTS}/tables/relay_null.tsv",
-        code=code("dynamics.py", "stages/relay_figures.py"),
+        code=code("dynamics.py", "intervals.py", "stages/relay_figures.py"),
     output:
         f"{RESULTS}/tables/relay_onsets.tsv",
     log:
@@ -342,7 +342,7 @@ rule relay_onsets:
 rule relay_greedy_vs_optimum:
     input:
         table=f"{RESULTS}/tables/relay_exhaustive.tsv",
-        code=code("dynamics.py", "stages/relay_figures.py"),
+        code=code("dynamics.py", "intervals.py", "stages/relay_figures.py"),
     output:
         summary=f"{RESULTS}/tables/relay_greedy_vs_optimum.tsv",
         figure=report(

@@ -27,6 +27,7 @@ import pandas as pd  # noqa: E402
 
 from rnninfo.dynamics import eligible_cells, share_array  # noqa: E402
 from rnninfo.io import parse_json_arg, read_tsv, save_figure, write_tsv  # noqa: E402
+from rnninfo import intervals  # noqa: E402
 
 ARCH_COLORS = {"RNN": "black", "GRU": "tab:red", "LSTM": "tab:blue"}
 SHARE_CMAP = matplotlib.colormaps["Blues"].with_extremes(bad="0.8")  # NaN = not significant: grey
@@ -227,22 +228,9 @@ def _per_network(df: pd.DataFrame, value: str) -> pd.DataFrame:
 
 
 def mean_ci(values, level: float = 0.95) -> tuple[float, float, float, int]:
-    """Mean and t-interval over independent replicates: (mean, low, high, n); NaN bounds for n < 2.
-
-    The t quantile is scipy.special.stdtrit (what scipy.stats.t.ppf computes; importing
-    scipy.stats costs ~1 s, which the onsets table does not need)."""
-    from scipy import special
-
+    """:func:`rnninfo.intervals.mean_ci` with the number of finite values: (mean, low, high, n)."""
     v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v)]
-    n = v.size
-    if n == 0:
-        return float("nan"), float("nan"), float("nan"), 0
-    m = float(v.mean())
-    if n < 2:
-        return m, float("nan"), float("nan"), n
-    half = float(special.stdtrit(n - 1, 0.5 + level / 2) * v.std(ddof=1) / np.sqrt(n))
-    return m, m - half, m + half, n
+    return (*intervals.mean_ci(v, level), int(np.isfinite(v).sum()))
 
 
 def paired_test(a, b) -> dict:
