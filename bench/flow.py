@@ -2,6 +2,12 @@
 
     python bench/flow.py [--seeds 5] [--surrogates 99] [--windows 60] [--T 4]
                          [--cost-nodes 16] [--cost-samples 200 500] [--skip-cost]
+                         [--activations results/weather/seed0/activations.npz]
+                         [--engine-surrogates 10] [--engines-only]
+
+Part 0 (engines): ``flow_null`` with the compiled kernels (:mod:`rnninfo.knn`) vs the
+plain per-pair path on the paper's shape (one weather network, 21 nodes, 219
+samples), CPU seconds and the ratio per measure, and the largest difference.
 
 Part 1 (cost): seconds for one ``flow_null`` of ``--cost-nodes`` nodes at each
 ``--cost-samples`` sample count with 20 surrogates, per measure, and what that
@@ -113,6 +119,43 @@ def cost(nodes, sample_counts, surrogates=20):
                   f"100 surrogates ~ {101 * per:.0f} s")
 
 
+def paper_activity(path: str | None, seed: int = 0):
+    """The flow samples of one weather network (last snapshot, ``last_pair``, output lag 0) when
+    ``path`` exists, else a synthetic array of the paper's shape: 219 windows x 2 steps x 21 nodes."""
+    from pathlib import Path
+
+    if path and Path(path).exists():
+        from rnninfo.io import load_npz
+        from rnninfo.stages import weather_flow as wf
+
+        activity, _, layers = wf.network_nodes(load_npz(path))
+        return wf.select_samples(activity, "last_pair", activity.shape[1]), path
+    rng = np.random.default_rng(seed)
+    act = rng.standard_normal((219, 2, 21))
+    act[:, :, 4:9] = rng.random((219, 2, 5)) < 0.2  # one-hot-like inputs (ties)
+    act[:, 1, 9:] += np.tanh(act[:, 0, :12])
+    return act, "synthetic"
+
+
+def engines(path: str | None, surrogates: int) -> None:
+    """Compiled kernels vs the plain per-pair path: seconds (CPU) and their ratio per measure."""
+    warnings.simplefilter("ignore", UserWarning)  # a constant input node: warned per call
+    act, source = paper_activity(path)
+    print(f"\nflow_null engines ({source}: {act.shape[0]} windows x {act.shape[1] - 1} step pair, "
+          f"{act.shape[2]} nodes, {surrogates} surrogates, 1 thread); same numbers required")
+    flow.flow_null(act[:30], measure="te", n_surrogates=3)  # compile / load the kernels once
+    flow.flow_null(act[:30], measure="tdmi", n_surrogates=3)
+    for measure in flow.MEASURES:
+        secs, res = {}, {}
+        for engine in ("plain", "compiled"):
+            t0 = time.process_time()
+            res[engine] = flow.flow_null(act, k=3, seed=1, measure=measure, n_surrogates=surrogates, engine=engine)
+            secs[engine] = time.process_time() - t0
+        diff = max(np.nanmax(np.abs(a - b)) for a, b in zip(res["plain"], res["compiled"]))
+        print(f"  {measure:>4}: plain {secs['plain']:6.2f} s, compiled {secs['compiled']:6.2f} s, "
+              f"ratio {secs['plain'] / secs['compiled']:5.1f}x; largest difference {diff:.1e} bits")
+
+
 def main(argv=None) -> int:
     warnings.simplefilter("ignore", RuntimeWarning)  # means over no edges print as nan
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -123,7 +166,14 @@ def main(argv=None) -> int:
     ap.add_argument("--cost-nodes", type=int, default=16)
     ap.add_argument("--cost-samples", type=int, nargs="+", default=[200, 500])
     ap.add_argument("--skip-cost", action="store_true")
+    ap.add_argument("--activations", default="results/weather/seed0/activations.npz",
+                    help="a weather network for the engine comparison (synthetic if missing)")
+    ap.add_argument("--engine-surrogates", type=int, default=10)
+    ap.add_argument("--engines-only", action="store_true", help="only the engine comparison")
     args = ap.parse_args(argv)
+    engines(args.activations, args.engine_surrogates)
+    if args.engines_only:
+        return 0
     if not args.skip_cost:
         cost(args.cost_nodes, args.cost_samples)
     seeds = list(range(args.seeds))

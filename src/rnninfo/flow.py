@@ -23,12 +23,18 @@ several overlapping windows with different hidden states: choose the windows so
 each observation enters once.
 
 The all-pairs path (:func:`flow_terms`) computes the same KSG algorithms as npeet
-pair by pair, with shared work: each node's series is sorted once and marginal
-neighbour counts are binary searches on it (:func:`rnninfo.ksg.count_within_sorted`),
-the joint k-th neighbour distance comes from a scipy ``cKDTree``, ``I(A_t; B_t)``
-is symmetric and computed once per unordered pair, and rows run on a thread pool
-(``workers``). :func:`flow_terms_npeet` is the plain loop of npeet calls on the
-same jittered data; the two agree to 1e-9 bits (tests, ``bench/ksg.py``).
+with shared work. ``engine="compiled"`` (default): one compiled call
+(:mod:`rnninfo.knn`) per source node (or surrogate source) estimates every target
+at once; the joint k-th neighbour is found by walking outwards in the sorted order
+of the source or target (whichever has fewer ties) and the marginal counts are
+runs in sorted copies. ``engine="plain"``: pair by pair, each node's series sorted
+once, marginal counts by binary search (:func:`rnninfo.ksg.count_within_sorted`),
+the joint k-th neighbour from a scipy ``cKDTree``. Both count exactly the same
+neighbours, so the matrices are equal (tests/test_knn.py; ``bench/flow.py`` prints
+the ratio). ``I(A_t; B_t)`` is symmetric and computed once per unordered pair, and
+rows run on a thread pool (``workers``; the compiled kernels release the GIL).
+:func:`flow_terms_npeet` is the plain loop of npeet calls on the same jittered
+data; they agree to 1e-9 bits (tests, ``bench/ksg.py``).
 
 The diagonal (a node with itself) is NaN in the flow matrix and never an edge.
 A node that is constant over all windows and steps has no defined flow: its row
@@ -74,7 +80,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
+from scipy import special  # loaded by rnninfo.ksg anyway; scipy.stats (~0.6 s) only where used
 
 from rnninfo import ksg
 
@@ -93,6 +99,7 @@ __all__ = [
     "flow_samples",
     "flow_terms",
     "flow_terms_npeet",
+    "ENGINES",
     "flow_matrix",
     "flow_null",
     "surrogate_pvalues",
@@ -232,6 +239,50 @@ class _Pairs:
         return ksg.cmi_jittered(x, self.nxt[b], self.now[b], self.k, self.sorted_now[b])
 
 
+class _Columns:
+    """Jittered samples as contiguous node rows for the compiled kernels (:mod:`rnninfo.knn`),
+    many targets per call: the same numbers as :class:`_Pairs` (the counts are equal)."""
+
+    def __init__(self, now: np.ndarray, nxt: np.ndarray, k: int):
+        from rnninfo import knn
+
+        self.knn = knn
+        self.k = k
+        self.n, self.m = now.shape
+        self.now = np.ascontiguousarray(now.T)  # [m, n]
+        self.nxt = np.ascontiguousarray(nxt.T)
+        # distinct values per node (to 1e-8, i.e. before the jitter): neighbours are searched
+        # along the variable with more of them (fewer ties); speed only, the counts are exact
+        self.distinct = np.array([np.unique(np.round(c, 8)).size for c in self.now])
+        self.order_now = np.argsort(self.now, axis=1)  # [m, n] each node's sort order
+        self.order_nxt = np.argsort(self.nxt, axis=1)
+
+    def mi(self, x: np.ndarray, a: int, targets: np.ndarray, nxt: bool) -> np.ndarray:
+        """I(x; B) for every node B in ``targets``, B_{t+1} (``nxt``) or B_t; ``x`` [n] is node ``a``'s."""
+        ys, orders = (self.nxt, self.order_nxt) if nxt else (self.now, self.order_now)
+        walk_x = self.distinct[targets] < self.distinct[a]
+        x = np.ascontiguousarray(x)
+        cx, cy = self.knn.mi_rows(x, np.argsort(x), ys[targets], orders[targets], self.k, walk_x)
+        return ksg.mi_from_counts(cx, cy, self.k, self.n)
+
+    def te(self, x: np.ndarray, a: int, targets: np.ndarray) -> np.ndarray:
+        """I(x; B_{t+1} | B_t) for every node B in ``targets``; ``x`` [n] is node ``a``'s."""
+        walk_x = self.distinct[targets] < self.distinct[a]
+        x = np.ascontiguousarray(x)
+        counts = self.knn.cmi_rows(x, np.argsort(x), self.nxt[targets], self.now[targets],
+                                   self.order_now[targets], self.k, walk_x)
+        return ksg.cmi_from_counts(*counts, self.k)
+
+
+ENGINES = ("compiled", "plain")
+
+
+def _check_engine(engine: str) -> str:
+    if engine not in ENGINES:
+        raise ValueError(f"engine: expected one of {ENGINES}, got {engine!r}")
+    return engine
+
+
 def _map_rows(row, sources, workers: int):
     """``[row(a) for a in sources]``, on a thread pool when ``workers > 1``."""
     workers = max(1, int(workers))
@@ -250,24 +301,45 @@ def flow_terms(
     standardize: bool = True,
     max_duplicate_share: float | None = ksg.MAX_DUPLICATE_SHARE,
     on_duplicates: str = "raise",
+    engine: str = "compiled",
 ) -> FlowTerms:
-    """Every ordered node pair's MI terms (and TE for ``measure="te"``), the fast all-pairs path."""
-    _check_measure(measure)
-    now, nxt, constant = _prepare(activity, k, seed, standardize, max_duplicate_share, on_duplicates)
-    pairs = _Pairs(now, nxt, k)
-    m = pairs.m
-    live = np.flatnonzero(~constant)
+    """Every ordered node pair's MI terms (and TE for ``measure="te"``), the fast all-pairs path.
 
-    def row(a):
-        out = np.full((3, m), np.nan)  # mi_next, mi_now, te
-        x = pairs.now[a]
-        for b in live:
-            out[0, b] = pairs.mi_next(x, a, b)
-            if b > a:
-                out[1, b] = pairs.mi_now(x, a, b)
-            if measure == "te" and b != a:
-                out[2, b] = pairs.te(x, a, b)
-        return out
+    ``engine="compiled"``: many pairs per call of the compiled kernels (:mod:`rnninfo.knn`);
+    ``"plain"``: one tree / binary-search estimate per pair (:class:`_Pairs`). Same numbers.
+    """
+    _check_measure(measure)
+    _check_engine(engine)
+    now, nxt, constant = _prepare(activity, k, seed, standardize, max_duplicate_share, on_duplicates)
+    m = now.shape[1]
+    live = np.flatnonzero(~constant)
+    if engine == "compiled":
+        cols = _Columns(now, nxt, k)
+
+        def row(a):
+            out = np.full((3, m), np.nan)  # mi_next, mi_now, te
+            x = cols.now[a]
+            out[0, live] = cols.mi(x, a, live, nxt=True)
+            upper = live[live > a]
+            if upper.size:
+                out[1, upper] = cols.mi(x, a, upper, nxt=False)
+            others = live[live != a]
+            if measure == "te" and others.size:
+                out[2, others] = cols.te(x, a, others)
+            return out
+    else:
+        pairs = _Pairs(now, nxt, k)
+
+        def row(a):
+            out = np.full((3, m), np.nan)  # mi_next, mi_now, te
+            x = pairs.now[a]
+            for b in live:
+                out[0, b] = pairs.mi_next(x, a, b)
+                if b > a:
+                    out[1, b] = pairs.mi_now(x, a, b)
+                if measure == "te" and b != a:
+                    out[2, b] = pairs.te(x, a, b)
+            return out
 
     mi_next = np.full((m, m), np.nan)
     mi_now = np.full((m, m), np.nan)
@@ -316,6 +388,7 @@ def flow_matrix(
     standardize: bool = True,
     max_duplicate_share: float | None = ksg.MAX_DUPLICATE_SHARE,
     on_duplicates: str = "raise",
+    engine: str = "compiled",
 ) -> np.ndarray:
     """The flow of every ordered node pair in bits, ``[nodes, nodes]``, diagonal NaN.
 
@@ -325,10 +398,10 @@ def flow_matrix(
     ``windows * (T - 1)`` of them. KSG with ``k`` neighbours on z-scored data
     (``standardize``) jittered by ``default_rng(seed)``; ``workers`` threads share
     the rows. Constant nodes get NaN rows and columns (a warning); duplicated
-    samples are refused (module doc).
+    samples are refused (module doc). ``engine``: see :func:`flow_terms`.
     """
     return flow_terms(
-        activity, k, seed, workers, measure, standardize, max_duplicate_share, on_duplicates
+        activity, k, seed, workers, measure, standardize, max_duplicate_share, on_duplicates, engine
     ).flow
 
 
@@ -378,7 +451,7 @@ def surrogate_pvalues(observed, null, method: str = "empirical") -> np.ndarray:
                 raise ValueError(f'p_method="normal" needs at least 3 surrogates, got {S}')
             sd = null.std(axis=0, ddof=1) * np.sqrt(1.0 + 1.0 / S)
             t = (obs - null.mean(axis=0)) / np.where(sd > 0, sd, np.nan)
-            p = stats.t.sf(t, df=S - 1)
+            p = special.stdtr(S - 1, -t)  # = scipy.stats.t.sf(t, S - 1), bit for bit, without scipy.stats
     return np.where(np.isnan(obs), np.nan, p)
 
 
@@ -393,6 +466,7 @@ def flow_null(
     standardize: bool = True,
     max_duplicate_share: float | None = ksg.MAX_DUPLICATE_SHARE,
     on_duplicates: str = "raise",
+    engine: str = "compiled",
 ) -> FlowNull:
     """Observed flow, window-shuffle surrogates and one-sided p-values for every directed pair.
 
@@ -402,9 +476,10 @@ def flow_null(
     the source-target dependence is not. The permutations come from the seed
     with an extra spawn key, apart from the jitter. ``p`` per ``p_method``
     (:func:`surrogate_pvalues`). Cost: ``n_surrogates + 1`` flow matrices
-    (``bench/flow.py``).
+    (``bench/flow.py``). ``engine``: see :func:`flow_terms` (same numbers).
     """
     _check_measure(measure)
+    _check_engine(engine)
     if isinstance(n_surrogates, bool) or not isinstance(n_surrogates, (int, np.integer)) or n_surrogates < 1:
         raise ValueError(f"n_surrogates: expected a positive integer, got {n_surrogates!r}")
     if p_method not in P_METHODS:
@@ -413,12 +488,11 @@ def flow_null(
     windows, T, m = act.shape
     if windows < 2:
         raise ValueError(f"activity: the window-shuffle null needs at least 2 windows, got {windows}")
-    terms = flow_terms(act, k, seed, workers, measure, standardize, max_duplicate_share, on_duplicates)
+    terms = flow_terms(act, k, seed, workers, measure, standardize, max_duplicate_share, on_duplicates, engine)
     observed = terms.flow
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # constant nodes: warned once above
         now, nxt, constant = _prepare(act, k, seed, standardize, None, on_duplicates)
-    pairs = _Pairs(now, nxt, k)
     live = np.flatnonzero(~constant)
     rng = _null_rng(seed)
     steps = T - 1
@@ -426,19 +500,36 @@ def flow_null(
     perms = [rng.permutation(windows) for _ in range(int(n_surrogates))]
     offsets = np.arange(steps)
 
-    def row(task):
-        s, a = task
-        rows = (perms[s][:, None] * steps + offsets).ravel()  # sample index of the source's window
-        x = np.ascontiguousarray(pairs.now[a][rows])
-        out = np.full(m, np.nan)
-        for b in live:
-            if b == a:
-                continue
-            if measure == "te":
-                out[b] = pairs.te(x, a, b)
-            else:
-                out[b] = pairs.mi_next(x, a, b) - pairs.mi_now(x, a, b)
-        return out
+    if engine == "compiled":
+        cols = _Columns(now, nxt, k)
+
+        def row(task):
+            s, a = task
+            rows = (perms[s][:, None] * steps + offsets).ravel()  # sample index of the source's window
+            x = cols.now[a][rows]
+            others = live[live != a]
+            out = np.full(m, np.nan)
+            if others.size and measure == "te":
+                out[others] = cols.te(x, a, others)
+            elif others.size:
+                out[others] = cols.mi(x, a, others, nxt=True) - cols.mi(x, a, others, nxt=False)
+            return out
+    else:
+        pairs = _Pairs(now, nxt, k)
+
+        def row(task):
+            s, a = task
+            rows = (perms[s][:, None] * steps + offsets).ravel()  # sample index of the source's window
+            x = np.ascontiguousarray(pairs.now[a][rows])
+            out = np.full(m, np.nan)
+            for b in live:
+                if b == a:
+                    continue
+                if measure == "te":
+                    out[b] = pairs.te(x, a, b)
+                else:
+                    out[b] = pairs.mi_next(x, a, b) - pairs.mi_now(x, a, b)
+            return out
 
     tasks = [(s, a) for s in range(int(n_surrogates)) for a in live]
     for (s, a), r in zip(tasks, _map_rows(row, tasks, workers)):
@@ -507,6 +598,8 @@ def degree_correlation(adj) -> dict[str, float]:
     d_in, d_out = degrees(adj)
     if np.ptp(d_in) == 0 or np.ptp(d_out) == 0:
         return {"pearson": np.nan, "spearman": np.nan}
+    from scipy import stats
+
     return {
         "pearson": float(stats.pearsonr(d_in, d_out)[0]),
         "spearman": float(stats.spearmanr(d_in, d_out)[0]),
@@ -619,6 +712,8 @@ def order_score(ranks, layers, include=None, decimals: int = 6, order=LAYERS) ->
     out["all"] = total_good / total if total else np.nan
     code = np.array([order.index(x) for x in lay[keep]])
     if code.size > 1 and np.ptp(code) > 0 and np.ptp(r[keep]) > 0:
+        from scipy import stats
+
         out["kendall_tau"] = float(stats.kendalltau(code, r[keep]).statistic)
     else:
         out["kendall_tau"] = np.nan

@@ -59,10 +59,14 @@ work: one-dimensional marginals are counted by binary search in a sorted copy
 (:func:`count_within_sorted`); in many dimensions or for few samples the max-norm
 distance matrices are computed block by block (``scipy.spatial.distance.cdist``)
 and reused for the joint k-th neighbour, every marginal count and the duplicate
-check; otherwise the joint k-th (and nearest) neighbour comes from a ``cKDTree``
+check (compiled, :func:`rnninfo.knn.ksg_counts`; ``DENSE_ENGINE = "cdist"`` uses
+scipy's distance blocks instead); otherwise the joint k-th (and nearest) neighbour comes from a ``cKDTree``
 and each multi-dimensional marginal is counted by a k-d tree in count-only mode.
 Same distances, same predicates, so the same numbers as npeet (tested to 1e-9
-bits). ``bench/ksg.py`` prints the ratios.
+bits). ``bench/ksg.py`` prints the ratios. :func:`entropies` batches the entropies
+of many column subsets (TSE); :func:`mi_from_counts` / :func:`cmi_from_counts`
+turn neighbour counts into bits for callers with their own neighbour search
+(the flow matrix, :mod:`rnninfo.flow`).
 """
 
 from __future__ import annotations
@@ -95,6 +99,7 @@ __all__ = [
     "mi",
     "cmi",
     "entropy",
+    "entropies",
     "jitter",
     "standardize_columns",
     "as_samples",
@@ -104,6 +109,8 @@ __all__ = [
     "cmi_jittered",
     "entropy_jittered",
     "count_within_sorted",
+    "mi_from_counts",
+    "cmi_from_counts",
     "npeet_mi",
     "npeet_cmi",
     "npeet_entropy",
@@ -301,13 +308,37 @@ def _use_dense(n: int, dims: int) -> bool:
     return n <= 100 or (dims >= 4 and n <= 400) or (dims >= 12 and n <= 1500) or dims >= 16
 
 
+#: Engine of the dense pass: "compiled" (:func:`rnninfo.knn.ksg_counts`) or "cdist"
+#: (scipy distance blocks + ``np.partition``, the plain reference). Same numbers.
+DENSE_ENGINE = "compiled"
+
+
 def _dense_counts(parts: list[np.ndarray], marginals: list[tuple[int, ...]], k: int):
     """eps (k-th neighbour distance in the joint space of ``parts``), for each
     marginal (a tuple of part indices) the neighbour counts within ``eps - 1e-15``,
     and each point's distance to its nearest other point (for the duplicate check).
 
-    Rows are processed in blocks; each part's max-norm distances are computed once
-    per block and combined by ``np.maximum`` (the max-norm of the union of columns).
+    ``DENSE_ENGINE="compiled"``: one compiled pass (:func:`rnninfo.knn.ksg_counts`);
+    ``"cdist"``: :func:`_dense_counts_cdist`. Same distances, same predicates, same counts.
+    """
+    if DENSE_ENGINE == "cdist":
+        return _dense_counts_cdist(parts, marginals, k)
+    from rnninfo import knn
+
+    points = np.ascontiguousarray(np.hstack(parts).T)  # [D, n]
+    edges = np.cumsum([0] + [p.shape[1] for p in parts])
+    groups = np.zeros((len(marginals), points.shape[0]), dtype=np.bool_)
+    for g, marg in enumerate(marginals):
+        for i in marg:
+            groups[g, edges[i]:edges[i + 1]] = True
+    eps, counts, nearest = knn.ksg_counts(points, groups, k)
+    return eps, list(counts), nearest
+
+
+def _dense_counts_cdist(parts: list[np.ndarray], marginals: list[tuple[int, ...]], k: int):
+    """:func:`_dense_counts` with scipy: rows are processed in blocks; each part's
+    max-norm distances are computed once per block and combined by ``np.maximum``
+    (the max-norm of the union of columns), the k-th neighbour by ``np.partition``.
     """
     n = parts[0].shape[0]
     rows = max(1, min(n, _DENSE_BLOCK // n))
@@ -349,9 +380,32 @@ def _mi_core(x, y, k, sorted_x=None, sorted_y=None) -> tuple[float, np.ndarray]:
         radius = eps - _MARGIN
         cx = _marginal_counts(x, radius, sorted_x)
         cy = _marginal_counts(y, radius, sorted_y)
-    a = np.mean(digamma(cx))
-    b = np.mean(digamma(cy))
-    return float((-a - b + digamma(k) + digamma(n)) / _LN2), nearest
+    return float(mi_from_counts(cx, cy, k, n)), nearest
+
+
+@functools.lru_cache(maxsize=8)
+def _digamma_table(n: int) -> np.ndarray:
+    """``digamma(0 .. n)``: the same numbers as ``digamma`` of each count, looked up."""
+    return digamma(np.arange(n + 1, dtype=np.float64))
+
+
+def _digamma_counts(c: np.ndarray) -> np.ndarray:
+    c = np.asarray(c)
+    return _digamma_table(int(c.shape[-1]))[c]  # counts lie in 0 .. n (self included)
+
+
+def mi_from_counts(cx: np.ndarray, cy: np.ndarray, k: int, n: int) -> np.ndarray:
+    """KSG-MI in bits from marginal counts ``[..., n]`` (self included): one value per leading index."""
+    a = np.mean(_digamma_counts(cx), axis=-1)
+    b = np.mean(_digamma_counts(cy), axis=-1)
+    return (-a - b + digamma(k) + digamma(n)) / _LN2
+
+
+def cmi_from_counts(cxz: np.ndarray, cyz: np.ndarray, cz: np.ndarray, k: int) -> np.ndarray:
+    """Frenzel-Pompe CMI in bits from counts ``[..., n]`` (self included): one value per leading index."""
+    val = (-np.mean(_digamma_counts(cxz), axis=-1) - np.mean(_digamma_counts(cyz), axis=-1)
+           + np.mean(_digamma_counts(cz), axis=-1) + digamma(k))
+    return val / _LN2
 
 
 def cmi_jittered(x: np.ndarray, y: np.ndarray, z: np.ndarray, k: int = 3, sorted_z=None) -> float:
@@ -372,8 +426,7 @@ def _cmi_core(x, y, z, k, sorted_z=None) -> tuple[float, np.ndarray]:
         cxz = _marginal_counts(np.hstack([x, z]), radius)
         cyz = _marginal_counts(np.hstack([y, z]), radius)
         cz = _marginal_counts(z, radius, sorted_z)
-    val = -np.mean(digamma(cxz)) - np.mean(digamma(cyz)) + np.mean(digamma(cz)) + digamma(k)
-    return float(val / _LN2), nearest
+    return float(cmi_from_counts(cxz, cyz, cz, k)), nearest
 
 
 def entropy_jittered(x: np.ndarray, k: int = 3) -> float:
@@ -389,6 +442,55 @@ def _entropy_core(x, k) -> tuple[float, np.ndarray]:
         nn, nearest = _kth_and_nearest(x, k)
     const = digamma(n) - digamma(k) + d * _LN2
     return float((const + d * np.log(nn).mean()) / _LN2), nearest
+
+
+def entropies(
+    x,
+    subsets,
+    k: int = 3,
+    seed=0,
+    max_duplicate_share: float | None = MAX_DUPLICATE_SHARE,
+    on_duplicates: str = "raise",
+) -> np.ndarray:
+    """:func:`entropy` of ``x[:, s]`` for every column subset ``s`` in ``subsets``, batched.
+
+    Equal to ``[entropy(x[:, list(s)], k, seed, method="fast", max_duplicate_share=...,
+    on_duplicates=...) for s in subsets]`` (same standardising, same jitter: the
+    first ``n * d`` numbers of ``default_rng(seed)``, same duplicate judgement), but
+    the k-th neighbour distances of all subsets of one size come from one compiled
+    call (:func:`rnninfo.knn.kth_nearest_many`). Bits; ``x`` is ``(n, d)`` without constant columns.
+    """
+    from rnninfo import knn
+
+    arr = as_samples(x, "x")
+    n = arr.shape[0]
+    k = _check_k(k, n)
+    if max_duplicate_share is not None:
+        _check_duplicate_options(max_duplicate_share, on_duplicates)
+    subsets = [tuple(int(c) for c in s) for s in subsets]
+    out = np.empty(len(subsets))
+    by_size: dict[int, list[int]] = {}
+    for i, s in enumerate(subsets):
+        if not s or min(s) < 0 or max(s) >= arr.shape[1]:
+            raise ValueError(f"subsets: {s} is not a non-empty subset of the {arr.shape[1]} columns")
+        by_size.setdefault(len(s), []).append(i)
+    # neighbours are searched along the column with most distinct values (fewest ties): speed only
+    distinct = np.array([np.unique(np.round(c, 8)).size for c in standardize_columns(arr).T])
+    for d, idx in by_size.items():
+        noise = JITTER * np.random.default_rng(seed).random((n, d))  # what jitter() adds to (n, d)
+        points = np.empty((len(idx), d, n))  # [subsets, d, n] column-major samples
+        axes = np.empty(len(idx), dtype=np.int64)
+        for r, i in enumerate(idx):
+            points[r] = (standardize_columns(arr[:, list(subsets[i])]) + noise).T
+            axes[r] = int(np.argmax(distinct[list(subsets[i])]))
+        orders = np.argsort(points[np.arange(len(idx)), axes], axis=1)  # [subsets, n]
+        eps, nearest = knn.kth_nearest_many(points, axes, orders, k)
+        const = digamma(n) - digamma(k) + d * _LN2
+        out[idx] = (const + d * np.log(eps).mean(axis=1)) / _LN2
+        if max_duplicate_share is not None:
+            for dup in np.count_nonzero(nearest <= DUPLICATE_TOL, axis=1):
+                _judge_duplicates(int(dup), n, max_duplicate_share, "x", DUPLICATE_TOL, on_duplicates)
+    return out
 
 
 # ------------------------------------------------------------------- npeet

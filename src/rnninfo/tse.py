@@ -79,6 +79,12 @@ def gaussian_multi_information(cov: np.ndarray, subset: tuple[int, ...] | None =
 ESTIMATORS = ("gaussian", "ksg")
 
 
+def draw_subsets(n: int, n_subsets: int, rng: np.random.Generator) -> dict[int, list[tuple[int, ...]]]:
+    """The subsets of every size 2 .. n-1 that :func:`tse_complexity` averages over, drawn
+    from ``rng`` in its order (:func:`subsets_of_size`): pass them to several estimators."""
+    return {size: subsets_of_size(n, size, n_subsets, rng) for size in range(2, n)}
+
+
 def tse_complexity(
     x: np.ndarray,
     n_subsets: int = 50,
@@ -89,14 +95,17 @@ def tse_complexity(
     seed: int = 0,
     method: str = "fast",
     on_duplicates: str = "raise",
+    subsets: dict[int, list[tuple[int, ...]]] | None = None,
 ) -> float:
     """TSE complexity (bits) of the columns of ``x`` (samples, n).
 
     ``estimator="gaussian"`` uses covariance log-determinants; ``"ksg"`` uses
     k-NN entropies of the standardised columns for every H(X_S) and H(X_i):
     ``rnninfo.ksg.entropy(k=k, seed=seed, method=method, on_duplicates=on_duplicates)``
-    unless another ``entropy(samples x dims) -> bits`` is given. ``rng`` is needed only when
-    some size has more than ``n_subsets`` subsets.
+    unless another ``entropy(samples x dims) -> bits`` is given; with ``method="fast"`` all
+    entropies come from one batched call (``rnninfo.ksg.entropies``, the same numbers). ``rng``
+    is needed only when some size has more than ``n_subsets`` subsets; ``subsets`` (from
+    :func:`draw_subsets` with the same ``n_subsets``) replaces the draws from ``rng``.
     """
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2:
@@ -104,8 +113,12 @@ def tse_complexity(
     m, n = x.shape
     if n < 2:
         return 0.0
-    if rng is None:
+    if rng is None and subsets is None:
         rng = np.random.default_rng(0)
+    if subsets is None:
+        subsets = draw_subsets(n, n_subsets, rng)
+    elif sorted(subsets) != list(range(2, n)):
+        raise ValueError(f"subsets: expected the sizes 2 .. {n - 1}, got {sorted(subsets)}")
     if estimator == "gaussian":
         if m <= n:
             raise ValueError(f"need more samples than variables for a covariance estimate, got {m} x {n}")
@@ -121,18 +134,25 @@ def tse_complexity(
         from rnninfo import ksg
 
         z = ksg.standardize_columns(x)                         # (m, n) z-scored once
-        if entropy is None:
-            entropy = lambda a: ksg.entropy(a, k=k, seed=seed, method=method,  # noqa: E731
-                                            on_duplicates=on_duplicates)
-        h1 = [entropy(z[:, [i]]) for i in range(n)]
-        integ = lambda s: sum(h1[i] for i in s) - entropy(z[:, list(s)])  # noqa: E731
+        if entropy is None and method == "fast":
+            every = [(i,) for i in range(n)] + [tuple(range(n))] + [s for subs in subsets.values() for s in subs]
+            h = dict(zip(every, ksg.entropies(z, every, k=k, seed=seed, on_duplicates=on_duplicates)))
+            entropy_of = h.__getitem__
+        else:
+            if entropy is None:
+                entropy = lambda a: ksg.entropy(a, k=k, seed=seed, method=method,  # noqa: E731
+                                                on_duplicates=on_duplicates)
+            entropy_of = lambda s: entropy(z[:, list(s)])  # noqa: E731
+        h1 = [entropy_of((i,)) for i in range(n)]
+        integ = lambda s: sum(h1[i] for i in s) - entropy_of(s)  # noqa: E731
     else:
         raise ValueError(f"unknown TSE estimator {estimator!r}; use one of {ESTIMATORS}")
     total = integ(tuple(range(n)))
     tse = total / n  # k = 1 term; k = n term is 0
-    for k in range(2, n):
-        subs = subsets_of_size(n, k, n_subsets, rng)
-        tse += (k / n) * total - float(np.mean([integ(s) for s in subs]))
+    # (the loop variable is not ``k``: that is the KSG neighbour count, which an entropy
+    # closure over ``k`` would otherwise see change with the subset size)
+    for size in range(2, n):
+        tse += (size / n) * total - float(np.mean([integ(s) for s in subsets[size]]))
     return float(tse)
 
 

@@ -234,7 +234,7 @@ def training_indicators(acts: dict, log: pd.DataFrame | None, cfg: InfoConfig, s
     (original units) from the snapshot's outputs, and gradient statistics
     (see :func:`_gradient_rows`; ``standardize`` False for raw quantities).
     """
-    from rnninfo.tse import tse_complexity
+    from rnninfo.tse import draw_subsets, tse_complexity
 
     est = _Estimators(cfg, seed)
     times = snapshot_times(acts)
@@ -256,11 +256,13 @@ def training_indicators(acts: dict, log: pd.DataFrame | None, cfg: InfoConfig, s
                 ("mi_output_input", standardize, est.mi(o, x, standardize)),
                 ("mi_output_truth", standardize, est.mi(o, y, standardize)),
             ]
+        # same subsets for every estimator: one stream per (seed, snapshot), drawn once
+        tse_rng = np.random.default_rng([cfg.root_seed, 0x545345, seed, s])  # "TSE"
+        subsets = draw_subsets(h.shape[1], cfg.tse_subsets, tse_rng)
         for estimator in cfg.tse_estimators:
-            # same subsets for every estimator: one stream per (seed, snapshot)
-            tse_rng = np.random.default_rng([cfg.root_seed, 0x545345, seed, s])  # "TSE"
-            tse = tse_complexity(h, cfg.tse_subsets, tse_rng, estimator, k=cfg.ksg_k, seed=seed,
-                                 method=cfg.ksg_method, on_duplicates=ON_DUPLICATES) if np.all(h.std(axis=0) > 0) else float("nan")
+            tse = tse_complexity(h, cfg.tse_subsets, None, estimator, k=cfg.ksg_k, seed=seed,
+                                 method=cfg.ksg_method, on_duplicates=ON_DUPLICATES,
+                                 subsets=subsets) if np.all(h.std(axis=0) > 0) else float("nan")
             vals.append((f"tse_hidden_{estimator}", True, tse))
         pred = acts["outputs"][s][:, -1, :].astype(np.float64)       # (n, n_targets) all test windows
         vals.append((ERROR, False, float(((pred - y_all) ** 2).mean())))

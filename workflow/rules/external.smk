@@ -22,7 +22,14 @@ rule external_relay:
         answers=lambda w: (
             [EXTERNAL[w.name]["answers"]] if EXTERNAL[w.name].get("answers") else []
         ),
-        code=code("api.py", "recording.py", "relay.py", "io.py", "stages/analyze.py"),
+        code=code(
+            "api.py",
+            "recording.py",
+            "relay.py",
+            "relay_kernels.py",
+            "io.py",
+            "stages/analyze.py",
+        ),
     output:
         table=f"{EXTERNAL_DIR}/relay/relay.tsv",
         fig3=report(
@@ -67,7 +74,13 @@ rule external_flow:
     input:
         trace=lambda w: EXTERNAL[w.name]["trace"],
         code=code(
-            "api.py", "recording.py", "flow.py", "ksg.py", "io.py", "stages/analyze.py"
+            "api.py",
+            "recording.py",
+            "flow.py",
+            "ksg.py",
+            "knn.py",
+            "io.py",
+            "stages/analyze.py",
         ),
     output:
         edges=f"{EXTERNAL_DIR}/flow/flow_edges.tsv",

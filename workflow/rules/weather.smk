@@ -120,7 +120,12 @@ rule weather_mi:
         activations=f"{WEATHER}/seed{{seed}}/activations.npz",
         training=f"{WEATHER}/seed{{seed}}/training.tsv",
         code=code(
-            "weather_info.py", "tse.py", "ksg.py", "io.py", "stages/weather_mi.py"
+            "weather_info.py",
+            "tse.py",
+            "ksg.py",
+            "knn.py",
+            "io.py",
+            "stages/weather_mi.py",
         ),
     output:
         neuron_mi=f"{WEATHER}/seed{{seed}}/neuron_mi.tsv",
@@ -189,7 +194,9 @@ rule weather_figures:
         test_error=f"{WEATHER}/test_error.tsv",
         correlations=f"{WEATHER}/mi_correlations.tsv",
         leads=f"{WEATHER}/leads.tsv",
-        code=code("io.py", "intervals.py", "weather_info.py", "stages/weather_figures.py"),
+        code=code(
+            "io.py", "intervals.py", "weather_info.py", "stages/weather_figures.py"
+        ),
     output:
         **{
             name: report(

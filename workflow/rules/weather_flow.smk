@@ -24,7 +24,7 @@ WEATHER_FLOW_PARAMS = as_json(
 rule weather_flow:
     input:
         activations=f"{RESULTS}/weather/seed{{seed}}/activations.npz",
-        code=code("ksg.py", "flow.py", "io.py", "stages/weather_flow.py"),
+        code=code("ksg.py", "knn.py", "flow.py", "io.py", "stages/weather_flow.py"),
     output:
         **{
             t: f"{RESULTS}/weather/seed{{seed}}/flow/{t}.tsv"
