@@ -19,7 +19,7 @@ import sys
 
 from rnninfo.cli import available_stages
 
-HEAVY = ("torch", "scipy.stats", "sklearn", "seaborn", "matplotlib", "pandas", "scipy")
+HEAVY = ("torch", "scipy.stats", "sklearn", "seaborn", "matplotlib", "pandas", "scipy", "numba")
 
 PROBE = """
 import json, sys, time

@@ -51,7 +51,8 @@ def test_table_and_per_rule_sums(tmp_path, monkeypatch):
     assert (row.jobs, row.job_seconds, row.per_job, row.max_rss_mb) == (2, 14.0, 7.0, 300)
     assert rules.share.sum() == pytest.approx(1.0)
     text = markdown(table)
-    assert "| train | 2 | 14 (93%) | 7.0 s | 300 |" in text and "| all | 3 | 15 |" in text
+    assert "| train | 2 | 14 | 93% | 7.0 | 300 |" in text and "| **all** | 3 | 15 | | | |" in text
+    assert text.splitlines()[0] == "| rule | jobs | job-seconds | share | per job (s) | max RSS (MB) |"
 
 
 def test_not_a_benchmark_file_is_named(tmp_path):

@@ -14,10 +14,12 @@ import tempfile
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported where a table is read: stages without tables skip its ~0.3 s
+    import pandas as pd
 
 
 _UMASK = os.umask(0)
@@ -91,6 +93,8 @@ def read_tsv(path: str | os.PathLike, columns=()) -> pd.DataFrame:
         fh.seek(-1, os.SEEK_END)
         if fh.read(1) != b"\n":
             raise broken_file(path, "truncated table (the last line is incomplete)")
+    import pandas as pd
+
     try:
         df = pd.read_csv(path, sep="\t")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as err:

@@ -141,3 +141,11 @@ def benchmark_patterns():
 def targets_before_benchmarks(wildcards):
     """Every final target except the benchmark summary's: it runs last, once all jobs wrote theirs."""
     return [t for t in all_targets() if t not in BENCHMARK_OUTPUTS]
+
+
+# ---- traces.smk
+
+
+def trace_output(path):
+    """A trace file as an output: temporary unless the config's `traces.keep` is true."""
+    return path if config["traces"]["keep"] else temp(path)

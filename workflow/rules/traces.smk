@@ -1,4 +1,7 @@
 # Paper A, stage 2: hidden (and LSTM cell) states of every network on held-out sequences.
+# Temporary unless `traces.keep` (or `snakemake --notemp`): Snakemake deletes a trace
+# file once every job that reads it has run, and rebuilds it from the models (one
+# ensemble pass, a few seconds per condition) when a stage that reads it reruns.
 
 
 rule traces:
@@ -9,7 +12,9 @@ rule traces:
         code=code("tasks.py", "models.py", "traces.py", "stages/traces.py"),
     output:
         [
-            f"{RESULTS}/traces/{{task}}/{{arch}}/{{delay}}/seed{seed}.npz"
+            trace_output(
+                f"{RESULTS}/traces/{{task}}/{{arch}}/{{delay}}/seed{seed}.npz"
+            )
             for seed in SEEDS
         ],
     log:

@@ -96,12 +96,13 @@ def per_rule(table):
 
 
 def markdown(table) -> str:
-    """The README's per-rule table."""
+    """The README's per-rule table: rule, jobs, job-seconds, share, seconds per job, max RSS; slowest first."""
     rules = per_rule(table)
-    lines = ["| rule | jobs | job-seconds | per job | max RSS (MB) |", "| --- | ---: | ---: | ---: | ---: |"]
+    lines = ["| rule | jobs | job-seconds | share | per job (s) | max RSS (MB) |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for r in rules.itertuples():
-        lines.append(f"| {r.rule} | {r.jobs} | {r.job_seconds:.0f} ({r.share:.0%}) | {r.per_job:.1f} s | {r.max_rss_mb:.0f} |")
-    lines.append(f"| all | {int(rules.jobs.sum())} | {rules.job_seconds.sum():.0f} | | |")
+        lines.append(f"| {r.rule} | {r.jobs} | {r.job_seconds:.0f} | {r.share:.0%} | {r.per_job:.1f} | {r.max_rss_mb:.0f} |")
+    lines.append(f"| **all** | {int(rules.jobs.sum())} | {rules.job_seconds.sum():.0f} | | | |")
     return "\n".join(lines)
 
 
