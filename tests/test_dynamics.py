@@ -249,3 +249,25 @@ def test_relay_figures_end_to_end(tmp_path):
         relay_figures.main(
             ["fig6", "--shares", str(d / "shares.tsv"), "--params", '{"seed": 5}', "--out", str(figs / "x.png")]
         )
+
+
+def test_onset_table_averages_pre_onset_steps_from_the_first_input():
+    """A planted leak of 0.5 bits at steps 3-5 before concept B's onset (6): the pre-onset mean is
+    0.5, not diluted by the constant steps 0-2 before any input; concept A (onset 3, the first
+    input) is 0 by construction over steps 0-2."""
+    from rnninfo.stages.relay_figures import onset_table
+
+    rows = []
+    for seed in range(4):
+        for concept, name, onset in ((0, "A", 3), (1, "B", 6)):
+            for t in range(8):
+                leak = 0.5 + 0.01 * seed if (concept == 1 and 3 <= t < onset) else 0.0
+                value = 0.9 if t >= onset else leak
+                rows.append(dict(task="memory", arch="GRU", delay="1", seed=seed, concept=concept,
+                                 concept_name=name, onset=onset, t=t, corrected=value, p=0.01 if value else 1.0))
+    table = onset_table(pd.DataFrame(rows)).set_index("concept_name")
+    assert table.loc["A", "basis"] == "by construction" and table.loc["A", "before_corrected"] == 0.0
+    assert table.loc["B", "basis"] == "test" and table.loc["B", "before_from"] == 3
+    assert table.loc["B", "before_corrected"] == pytest.approx(0.515)
+    assert table.loc["B", "before_frac_significant"] == pytest.approx(1.0)
+    assert table.loc["B", "at_corrected"] == pytest.approx(0.9)

@@ -346,25 +346,30 @@ def fig9(args, p) -> plt.Figure:
 def onset_table(null: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     """Relay information before and at each concept's onset, per condition and concept.
 
-    Per network: the null-corrected I_R(all) averaged over the steps before the
-    onset and at the onset, and the fraction of pre-onset steps with p <= alpha;
-    then mean and 95% CI over networks. ``basis``: "by construction" where every
+    Per network: the null-corrected I_R(all) averaged over the pre-onset steps
+    and at the onset, and the fraction of pre-onset steps with p <= alpha; then
+    mean and 95% CI over networks. ``basis``: "by construction" where every
     input is 0 before the onset (memory concept A: all states equal, I_R = 0
-    exactly); "test" where earlier inputs exist (memory B, C; block direction,
-    whose first frame is independent of it); "no pre-onset step" (onset 0).
+    exactly; the window is every step before the onset); "test" where earlier
+    inputs exist (memory B, C; block direction, whose first frame is independent
+    of it): the window runs from the task's first input step (``before_from``) to
+    the onset - 1, because before any input the states are constant and would
+    pull the mean to 0; "no pre-onset step" (onset 0).
     """
     rows = []
     for (task, arch, delay, c, name), g in null.groupby(["task", "arch", "delay", "concept", "concept_name"]):
         onset = int(g["onset"].iloc[0])
         first_input = int(null.loc[null["task"] == task, "onset"].min())
         basis = "no pre-onset step" if onset == 0 else ("by construction" if onset <= first_input else "test")
-        before = g[g["t"] < onset].groupby("seed")
+        before_from = first_input if basis == "test" else 0
+        before = g[(g["t"] >= before_from) & (g["t"] < onset)].groupby("seed")
         at = g[g["t"] == onset].groupby("seed")
         pre = mean_ci(before["corrected"].mean()) if onset else (np.nan,) * 3 + (0,)
         sig = mean_ci(before["p"].apply(lambda v: float((v <= alpha).mean()))) if onset else (np.nan,) * 3 + (0,)
         on = mean_ci(at["corrected"].mean())
         rows.append(dict(task=task, arch=arch, delay=delay, concept=c, concept_name=name, onset=onset, basis=basis,
-                         n=on[3], before_corrected=pre[0], before_ci_low=pre[1], before_ci_high=pre[2],
+                         before_from=before_from if onset else np.nan, n=on[3],
+                         before_corrected=pre[0], before_ci_low=pre[1], before_ci_high=pre[2],
                          before_frac_significant=sig[0], before_frac_sig_ci_high=sig[2],
                          at_corrected=on[0], at_ci_low=on[1], at_ci_high=on[2]))
     return pd.DataFrame(rows)
