@@ -102,7 +102,7 @@ def test_kept_network_below_the_criterion_is_marked():
 def test_heartbeat_reports_epoch_seeds_done_and_best_accuracy():
     cfg = dataclasses.replace(SMALL, max_epochs=3)
     lines = []
-    train_ensemble("memory", "RNN", 1, [0, 1], 0, cfg, log=lines.append, heartbeat=0.0)
+    train_ensemble("memory", "GRU", 1, [0, 1], 0, cfg, log=lines.append, heartbeat=0.0)
     beats = [line for line in lines if "best validation accuracy so far" in line]
     assert [b.split(":")[0] for b in beats] == ["attempt 0, epoch 1", "attempt 0, epoch 2", "attempt 0, epoch 3"]
     assert beats[-1].split(": ")[1].startswith("2/2 seeds done")
@@ -146,3 +146,56 @@ def test_knockout_needs_no_grad():
     x = torch.zeros(1, 2, 5, 3)
     with pytest.raises(ValueError, match="no_grad"):
         ensemble(x, knockout=(1, torch.ones(1, 1, 12)))
+
+
+@pytest.mark.parametrize("arch", ["RNN", "LSTM"])
+@pytest.mark.parametrize("task, delay", [("memory", "random"), ("block", 2)])
+def test_compiled_single_network_steps_equal_plain_module_steps(arch, task, delay):
+    """rnninfo.straggler (forward, backward through time, Adam) against torch.nn.RNN/LSTM + torch.optim.Adam."""
+    from rnninfo import straggler
+    from rnninfo.train import batches
+
+    steps = 5
+    d = seed_data(task, arch, delay, 3, 0, SMALL)
+    D, G = d.x_train.shape[2], straggler.GATES[arch]
+    theta = straggler.pack([d.init[k].numpy() for k in straggler.KEYS])
+    m, v = np.zeros_like(theta), np.zeros_like(theta)
+    order = batches(d.batch_rng, SMALL.n_train, SMALL.batch_size)[:steps]
+    index, sizes = np.stack(order), np.array([len(o) for o in order])
+    x, y, t_end = d.x_train.numpy(), d.y_train.numpy(), d.t_train.numpy()
+    step = straggler.train_epoch(theta, m, v, 0, x, y, t_end, index, sizes, SMALL.lr, 0.9, 0.999, 1e-8, D, 12, G)
+    assert step == steps
+    plain, _, _ = train_plain(task, arch, delay, 3, 0, SMALL, max_steps=steps)
+    for key, value in zip(straggler.KEYS, straggler.unpack(theta, D, 12, G)):
+        torch.testing.assert_close(torch.from_numpy(value), plain[key], rtol=1e-5, atol=1e-6)
+        assert not np.array_equal(value, d.init[key].numpy()), f"{key} did not move"
+    # Its readout answers equal the plain module's.
+    model = RecurrentClassifier(arch, D)
+    model.load_state_dict(plain)
+    with torch.no_grad():
+        out, _ = model(d.x_valid)
+    want = out[torch.arange(len(d.t_valid)), d.t_valid].numpy()
+    got = straggler.answers(theta, d.x_valid.numpy(), d.t_valid.numpy(), D, 12, G)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_seeds_handed_off_to_compiled_steps_end_as_in_the_ensemble():
+    """Stragglers continued alone (rnninfo.straggler) stop at the same epoch with the same accuracy, twice alike."""
+    cfg = dataclasses.replace(SMALL, max_epochs=25, accuracy_criterion=0.8)
+    seeds = [0, 1, 2, 3, 4]
+    quiet = lambda m: None
+    ensemble = train_ensemble("memory", "RNN", "random", seeds, 0, cfg, log=quiet, handoff=0)
+    assert len({ensemble[s][1] for s in seeds}) >= 3  # seeds leave at different epochs: a real hand-off
+    lines = []
+    handed = train_ensemble("memory", "RNN", "random", seeds, 0, cfg, log=lines.append, handoff=2)
+    assert any("2 seed(s) continue alone" in line for line in lines)
+    alone = train_ensemble("memory", "RNN", "random", seeds, 0, cfg, log=quiet, handoff=len(seeds))
+    again = train_ensemble("memory", "RNN", "random", seeds, 0, cfg, log=quiet, handoff=len(seeds))
+    for run in (handed, alone):
+        for s in seeds:
+            assert run[s][1] == ensemble[s][1], f"seed {s} stopped at another epoch"
+            np.testing.assert_allclose(run[s][2], ensemble[s][2], atol=1e-6)
+            for key, value in ensemble[s][0].items():
+                torch.testing.assert_close(run[s][0][key], value, rtol=1e-4, atol=1e-4)
+    for s in seeds:  # same bytes twice
+        assert all(torch.equal(again[s][0][k], alone[s][0][k]) for k in alone[s][0])

@@ -6,7 +6,12 @@ and validation data, its initial weights and its minibatch order. A seed trains
 until its mean held-out accuracy reaches the criterion or ``max_epochs`` pass;
 a seed that misses is replaced by a fresh network (next attempt) up to
 ``max_retries`` times. Converged seeds leave the ensemble (their parameters and
-Adam moments are carried over for the rest), so a straggler trains alone.
+Adam moments are carried over for the rest), so a straggler trains alone: for
+RNN and LSTM, once at most ``HANDOFF_SEEDS`` seeds remain, each finishes in a
+compiled single-network loop (``rnninfo.straggler``) with its parameters, Adam
+moments and minibatch stream handed over (same math to float tolerance),
+because a small network's step in torch costs its per-op overhead, not its
+arithmetic.
 """
 
 from __future__ import annotations
@@ -19,10 +24,20 @@ import numpy as np
 import torch
 
 from rnninfo.models import Ensemble, RecurrentClassifier, init_state_dict
+from rnninfo.recurrence import keep_freed_memory
 from rnninfo.tasks import TaskParams, input_size, make_task
 
 TRAIN_STREAM = 1  # keeps training draws apart from test draws (rnninfo.traces.TEST_STREAM)
 HEARTBEAT_SECONDS = 30.0  # training logs its progress at least this often
+# Seeds left in an ensemble at or below which each trains on alone in rnninfo.straggler (RNN, LSTM).
+# Measured (memory/random, paper-scale data, 1 thread, loaded 2-core VM), an epoch of S seeds batched
+# vs compiled (one network ~3.6 ms RNN, ~15 ms LSTM): RNN S=1 44 ms, S=4 57, S=10 102, S=20 148 ms;
+# LSTM S=1 82 ms, S=12 268, S=20 396 ms. So at paper scale (20 seeds) every seed of these archs
+# trains compiled; above 20 seeds the batched ensemble runs first (not measured there). GRU has no
+# compiled path.
+HANDOFF_SEEDS = {"RNN": 20, "LSTM": 20}
+# Ensemble parameters in the order of rnninfo.straggler.KEYS.
+ENSEMBLE_PARAMS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "readout_weight", "readout_bias")
 
 
 @dataclass(frozen=True)
@@ -153,14 +168,31 @@ def train_ensemble(
     log: Callable[[str], None] = print,
     max_steps: int | None = None,
     heartbeat: float = HEARTBEAT_SECONDS,
+    handoff: int | None = None,
 ) -> dict[int, tuple[dict, int, np.ndarray]]:
     """One attempt for ``seeds`` trained together; {seed: (state_dict, epochs, per-concept accuracy)}.
 
     ``max_steps`` stops after that many optimiser steps (for tests). Every
     ``heartbeat`` seconds (checked after each epoch) a line goes to ``log``:
-    epoch, seeds done, best validation accuracy so far.
+    epoch, seeds done, best validation accuracy so far. ``handoff``: seeds left
+    at or below which each finishes alone (default ``HANDOFF_SEEDS``; 0 = never).
     """
+    handoff = HANDOFF_SEEDS.get(arch, 0) if handoff is None else handoff
+    keep_freed_memory()
     last_beat, best = time.monotonic(), 0.0
+
+    def beat(epoch: int) -> None:
+        nonlocal last_beat
+        if time.monotonic() - last_beat >= heartbeat:
+            last_beat = time.monotonic()
+            log(f"attempt {attempt}, epoch {epoch}: {len(done)}/{len(seeds)} seeds done, "
+                f"best validation accuracy so far {best:.4f}")
+
+    def progress(epoch: int, accuracy: float) -> None:
+        nonlocal best
+        best = max(best, accuracy)
+        beat(epoch)
+
     data = [seed_data(task, arch, delay, s, attempt, cfg) for s in seeds]
     active = list(range(len(seeds)))  # positions in `data` still training
     model = Ensemble(arch, [d.init for d in data])
@@ -171,6 +203,11 @@ def train_ensemble(
     done: dict[int, tuple[dict, int, np.ndarray]] = {}
     steps = 0
     for epoch in range(1, cfg.max_epochs + 1):
+        if len(active) <= handoff and max_steps is None:
+            log(f"epoch {epoch}: {len(active)} seed(s) continue alone (compiled single-network steps)")
+            for k, i in enumerate(active):
+                done[seeds[i]] = _finish_alone(model, opt, k, data[i], epoch - 1, cfg, progress)
+            break
         per_seed = [batches(data[i].batch_rng, cfg.n_train, cfg.batch_size) for i in active]
         for b in range(len(per_seed[0])):
             idx = torch.from_numpy(np.stack([p[b] for p in per_seed]))  # (S, B)
@@ -190,10 +227,7 @@ def train_ensemble(
         for k in finished:
             done[seeds[active[k]]] = (model.state_dict_of(k), epoch, acc[k].astype(np.float64))
         best = max(best, float(acc.mean(axis=1).max()))
-        if time.monotonic() - last_beat >= heartbeat:
-            last_beat = time.monotonic()
-            log(f"attempt {attempt}, epoch {epoch}: {len(done)}/{len(seeds)} seeds done, "
-                f"best validation accuracy so far {best:.4f}")
+        beat(epoch)
         if finished:
             keep = [k for k in range(len(active)) if k not in finished]
             if keep:
@@ -206,6 +240,45 @@ def train_ensemble(
         if max_steps is not None:
             break
     return {s: done[s] for s in seeds}
+
+
+def _finish_alone(model: Ensemble, opt: torch.optim.Adam, k: int, d: SeedData, epoch: int, cfg: TrainConfig,
+                  progress: Callable[[int, float], None]):
+    """Seed ``k`` of an RNN or LSTM ensemble after ``epoch`` epochs, trained on alone (rnninfo.straggler).
+
+    Its parameters, Adam moments and step count and its minibatch stream carry
+    over, so it follows the trajectory it would follow in the ensemble (to float
+    tolerance) under the same stopping rule. ``progress(epoch, mean accuracy)``
+    runs after every epoch. Returns (state_dict, epochs, accuracy).
+    """
+    from rnninfo import straggler
+
+    params = [getattr(model, name) for name in ENSEMBLE_PARAMS]
+    theta = straggler.pack([p[k].detach().numpy() for p in params])
+    moment = lambda p, key: opt.state[p][key][k].numpy() if p in opt.state else np.zeros(p.shape[1:])
+    m = straggler.pack([moment(p, "exp_avg") for p in params])
+    v = straggler.pack([moment(p, "exp_avg_sq") for p in params])
+    step = int(opt.state[params[0]]["step"].item()) if params[0] in opt.state else 0
+    group = opt.param_groups[0]
+    lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+    D, H, G = d.x_train.shape[2], model.hidden_size, straggler.GATES[model.arch]
+    x, y, t_end = (a.numpy() for a in (d.x_train, d.y_train, d.t_train))
+    x_va, t_va, y_va = d.x_valid.numpy(), d.t_valid.numpy(), d.y_valid.numpy()
+    while epoch < cfg.max_epochs:
+        epoch += 1
+        order = batches(d.batch_rng, cfg.n_train, cfg.batch_size)
+        index = np.zeros((len(order), cfg.batch_size), dtype=np.int64)  # (n_batches, B), padded
+        for b, rows in enumerate(order):
+            index[b, : len(rows)] = rows
+        sizes = np.array([len(rows) for rows in order], dtype=np.int64)
+        step = straggler.train_epoch(theta, m, v, step, x, y, t_end, index, sizes, lr, beta1, beta2, eps, D, H, G)
+        answers = straggler.answers(theta, x_va, t_va, D, H, G)  # (N, 3)
+        acc = (np.sign(answers) == y_va).astype(np.float32).mean(axis=0)  # (3,), as `accuracy`
+        progress(epoch, float(acc.mean()))
+        if acc.mean() >= cfg.accuracy_criterion:
+            break
+    state = {key: torch.from_numpy(a) for key, a in zip(straggler.KEYS, straggler.unpack(theta, D, H, G))}
+    return state, epoch, acc.astype(np.float64)
 
 
 def validation_answers(model: Ensemble, x: torch.Tensor, t_end: torch.Tensor, chunk: int) -> torch.Tensor:

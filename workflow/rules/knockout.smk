@@ -32,6 +32,7 @@ rule knockout:
             "relay.py",
             "traces.py",
             "models.py",
+            "recurrence.py",
             "train.py",
             "stages/knockout.py",
         ),

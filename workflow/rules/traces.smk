@@ -9,7 +9,9 @@ rule traces:
         models=seed_files(
             f"{RESULTS}/models/{{task}}/{{arch}}/{{delay}}/seed{{seed}}.pt"
         ),
-        code=code("tasks.py", "models.py", "traces.py", "stages/traces.py"),
+        code=code(
+            "tasks.py", "models.py", "recurrence.py", "traces.py", "stages/traces.py"
+        ),
     output:
         [
             trace_output(

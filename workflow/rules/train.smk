@@ -3,7 +3,14 @@
 
 rule train:
     input:
-        code("tasks.py", "models.py", "train.py", "stages/train.py"),
+        code(
+            "tasks.py",
+            "models.py",
+            "recurrence.py",
+            "straggler.py",
+            "train.py",
+            "stages/train.py",
+        ),
     output:
         models=[
             f"{RESULTS}/models/{{task}}/{{arch}}/{{delay}}/seed{seed}.pt"
