@@ -12,6 +12,9 @@ when the file is missing): the KSG TSE complexity (``rnninfo.tse.tse_complexity`
   (``ksg.DENSE_ENGINE = "cdist"``), the previous implementation;
 - fast: every subset's entropy from one batched compiled call (``ksg.entropies``);
 
+the Gaussian TSE computed with one log-determinant per subset (plain, the previous
+implementation: ``tse.gaussian_multi_information`` in a loop) and with all subsets of one
+size in one batched ``slogdet`` (fast: ``tse_complexity(estimator="gaussian")``);
 and the four layer MIs (hidden / output vs input / truth) with the dense pass on
 scipy vs compiled. Prints CPU seconds, the ratio (plain / fast) and the largest
 difference, which must be below 1e-9 bits (exit status 1 otherwise).
@@ -52,6 +55,15 @@ def layers(path: str, snapshots: int):
     return out, "synthetic"
 
 
+def gaussian_tse_per_subset(h: np.ndarray, subsets: dict) -> float:
+    """The Gaussian TSE as before batching: one log-determinant per subset."""
+    cov = np.cov(h, rowvar=False)
+    n = h.shape[1]
+    total = tse.gaussian_multi_information(cov)
+    return total / n + sum((m / n) * total - float(np.mean([tse.gaussian_multi_information(cov, s)
+                                                            for s in subsets[m]])) for m in range(2, n))
+
+
 def timed(fn):
     t0 = time.process_time()
     value = fn()
@@ -71,7 +83,7 @@ def main(argv=None) -> int:
     ksg.entropies(h0[:40], [(0,), (0, 1)], on_duplicates="warn")  # load the compiled kernels once
     ksg.mi(h0[:40], h0[:40, :2] + 1, method="fast", on_duplicates="warn")
     worst = 0.0
-    t = {"tse plain": 0.0, "tse fast": 0.0, "mi plain": 0.0, "mi fast": 0.0}
+    t = {"tse plain": 0.0, "tse fast": 0.0, "gauss plain": 0.0, "gauss fast": 0.0, "mi plain": 0.0, "mi fast": 0.0}
     for i, (h, o, x, y) in enumerate(snaps):
         subsets = tse.draw_subsets(h.shape[1], args.subsets, np.random.default_rng([7, i]))
         ksg.DENSE_ENGINE = "cdist"
@@ -79,6 +91,11 @@ def main(argv=None) -> int:
             h, args.subsets, None, "ksg", subsets=subsets,
             entropy=lambda a: ksg.entropy(a, k=3, seed=i, method="fast", on_duplicates="warn")))
         t["tse plain"] += dt
+        g_plain, dt = timed(lambda: gaussian_tse_per_subset(h, subsets))
+        t["gauss plain"] += dt
+        g_fast, dt = timed(lambda: tse.tse_complexity(h, args.subsets, subsets=subsets))
+        t["gauss fast"] += dt
+        worst = max(worst, abs(g_plain - g_fast))
         mi_plain, dt = timed(lambda: [ksg.mi(a, b, seed=i, method="fast", standardize=st, on_duplicates="warn")
                                       for st in (False, True) for a in (h, o) for b in (x, y)])
         t["mi plain"] += dt
@@ -91,8 +108,8 @@ def main(argv=None) -> int:
         t["mi fast"] += dt
         worst = max(worst, abs(plain - fast), float(np.max(np.abs(np.subtract(mi_plain, mi_fast)))))
         print(f"  snapshot {i}: TSE {fast:.6f} bits (plain {plain:.6f})")
-    for what in ("tse", "mi"):
-        print(f"{what:>4}: plain {t[what + ' plain']:6.2f} s, fast {t[what + ' fast']:6.2f} s, "
+    for what in ("tse", "gauss", "mi"):
+        print(f"{what:>5}: plain {t[what + ' plain']:6.2f} s, fast {t[what + ' fast']:6.2f} s, "
               f"ratio {t[what + ' plain'] / t[what + ' fast']:5.1f}x")
     print(f"largest difference {worst:.1e} bits")
     return 0 if worst < 1e-9 else 1

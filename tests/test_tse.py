@@ -6,7 +6,15 @@ from itertools import combinations
 import numpy as np
 import pytest
 
-from rnninfo.tse import gaussian_multi_information, subsets_of_size, tse_complexity, tse_equicorrelated
+from rnninfo import ksg
+from rnninfo.tse import (
+    draw_subsets,
+    gaussian_multi_information,
+    gaussian_multi_informations,
+    subsets_of_size,
+    tse_complexity,
+    tse_equicorrelated,
+)
 
 
 def samples_with_covariance(cov, m=500, seed=0):
@@ -119,3 +127,50 @@ def test_constant_variable_is_an_error(estimator):
     x[:, 1] = 2.0
     with pytest.raises(ValueError, match=r"variables \[1\] are constant"):
         tse_complexity(x, estimator=estimator)
+
+
+def test_batched_gaussian_integration_equals_one_log_det_per_subset():
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal((8, 8))
+    cov = a @ a.T + 0.1 * np.eye(8)
+    subsets = draw_subsets(8, 12, np.random.default_rng(2))
+    for size, subs in subsets.items():
+        want = [gaussian_multi_information(cov, s) for s in subs]
+        assert np.max(np.abs(gaussian_multi_informations(cov, subs) - want)) < 1e-12
+    assert np.all(gaussian_multi_informations(cov, [(0,), (3,)]) == 0.0)
+    singular = cov.copy()
+    singular[1], singular[:, 1] = cov[0], cov[:, 0]  # variable 1 = variable 0
+    with pytest.raises(ValueError, match="positive definite"):
+        gaussian_multi_informations(singular, [(0, 1), (2, 3)])
+
+
+def test_gaussian_tse_equals_the_per_subset_sum():
+    # the batched path against the previous one: one log-det per subset, averaged per size
+    rng = np.random.default_rng(5)
+    x = np.tanh(rng.standard_normal((219, 10)) @ rng.standard_normal((10, 10)))
+    subsets = draw_subsets(10, 50, np.random.default_rng([2024, 0]))
+    cov = np.cov(x, rowvar=False)
+    total = gaussian_multi_information(cov)
+    want = total / 10 + sum((m / 10) * total - np.mean([gaussian_multi_information(cov, s) for s in subsets[m]])
+                            for m in range(2, 10))
+    assert tse_complexity(x, 50, subsets=subsets) == pytest.approx(want, abs=1e-12)
+
+
+def test_ksg_tse_standardised_once_equals_per_subset_standardising():
+    # the batched KSG entropies z-score the layer once; the previous path z-scored every subset
+    # separately (ksg.entropy on z[:, s]): float rounding only (~1 ulp in the points)
+    rng = np.random.default_rng(8)
+    x = np.tanh(3 * rng.standard_normal((219, 10)) @ rng.standard_normal((10, 10)))
+    x[:, 4] = np.clip(x[:, 4], -0.6, 0.6)  # saturated: ties
+    subsets = draw_subsets(10, 50, np.random.default_rng([2024, 1]))
+    z = ksg.standardize_columns(x)
+    with pytest.warns(UserWarning):
+        h = {s: ksg.entropy(z[:, list(s)], k=3, seed=4, method="fast", on_duplicates="warn")
+             for s in [(i,) for i in range(10)] + [tuple(range(10))] + [s for v in subsets.values() for s in v]}
+    integ = lambda s: sum(h[(i,)] for i in s) - h[s]  # noqa: E731
+    total = integ(tuple(range(10)))
+    want = total / 10 + sum((m / 10) * total - np.mean([integ(s) for s in subsets[m]]) for m in range(2, 10))
+    with pytest.warns(UserWarning):
+        got = tse_complexity(x, 50, None, "ksg", k=3, seed=4, on_duplicates="warn", subsets=subsets)
+    assert got == pytest.approx(want, abs=1e-12)
+

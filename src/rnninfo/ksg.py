@@ -455,10 +455,14 @@ def entropies(
     """:func:`entropy` of ``x[:, s]`` for every column subset ``s`` in ``subsets``, batched.
 
     Equal to ``[entropy(x[:, list(s)], k, seed, method="fast", max_duplicate_share=...,
-    on_duplicates=...) for s in subsets]`` (same standardising, same jitter: the
-    first ``n * d`` numbers of ``default_rng(seed)``, same duplicate judgement), but
-    the k-th neighbour distances of all subsets of one size come from one compiled
-    call (:func:`rnninfo.knn.kth_nearest_many`). Bits; ``x`` is ``(n, d)`` without constant columns.
+    on_duplicates=...) for s in subsets]`` (same jitter: the first ``n * d`` numbers of
+    ``default_rng(seed)``, same duplicate judgement) up to float rounding, but ``x`` is
+    z-scored once and every subset takes its columns from that (a column's z-score does
+    not depend on the other columns; numpy's means of an (n, d) and an (n, d') array can
+    differ in the last bit, so the points differ by ~1 ulp and the entropies by < 1e-13
+    bits: the k-th neighbour distance is continuous in the points). The k-th neighbour
+    distances of all subsets of one size come from one compiled call
+    (:func:`rnninfo.knn.kth_nearest_many`). Bits; ``x`` is ``(n, d)`` without constant columns.
     """
     from rnninfo import knn
 
@@ -474,15 +478,15 @@ def entropies(
         if not s or min(s) < 0 or max(s) >= arr.shape[1]:
             raise ValueError(f"subsets: {s} is not a non-empty subset of the {arr.shape[1]} columns")
         by_size.setdefault(len(s), []).append(i)
+    # a column's z-score does not depend on the other columns: standardise once, take subsets' columns
+    zt = np.ascontiguousarray(standardize_columns(arr).T)  # [d_all, n]
     # neighbours are searched along the column with most distinct values (fewest ties): speed only
-    distinct = np.array([np.unique(np.round(c, 8)).size for c in standardize_columns(arr).T])
+    distinct = np.array([np.unique(np.round(c, 8)).size for c in zt])
     for d, idx in by_size.items():
         noise = JITTER * np.random.default_rng(seed).random((n, d))  # what jitter() adds to (n, d)
-        points = np.empty((len(idx), d, n))  # [subsets, d, n] column-major samples
-        axes = np.empty(len(idx), dtype=np.int64)
-        for r, i in enumerate(idx):
-            points[r] = (standardize_columns(arr[:, list(subsets[i])]) + noise).T
-            axes[r] = int(np.argmax(distinct[list(subsets[i])]))
+        cols = np.array([subsets[i] for i in idx], dtype=np.int64)   # [subsets, d]
+        points = zt[cols] + noise.T                                  # [subsets, d, n] column-major samples
+        axes = np.argmax(distinct[cols], axis=1).astype(np.int64)    # [subsets]
         orders = np.argsort(points[np.arange(len(idx)), axes], axis=1)  # [subsets, n]
         eps, nearest = knn.kth_nearest_many(points, axes, orders, k)
         const = digamma(n) - digamma(k) + d * _LN2

@@ -76,6 +76,22 @@ def gaussian_multi_information(cov: np.ndarray, subset: tuple[int, ...] | None =
     return float((np.log(np.diag(c)).sum() - logdet) / (2 * LN2))
 
 
+def gaussian_multi_informations(cov: np.ndarray, subsets) -> np.ndarray:
+    """:func:`gaussian_multi_information` of ``cov`` restricted to each subset (all of one
+    size), batched: the sub-covariances are stacked [S, d, d] and their log-determinants
+    come from one ``np.linalg.slogdet`` call (the same LU per matrix; equal to ~1e-12 bits)."""
+    idx = np.asarray(subsets, dtype=np.intp)  # [S, d]
+    if idx.ndim != 2 or idx.shape[0] == 0:
+        raise ValueError(f"subsets: expected a non-empty list of subsets of one size, got shape {idx.shape}")
+    if idx.shape[1] < 2:
+        return np.zeros(idx.shape[0])
+    c = cov[idx[:, :, None], idx[:, None, :]]  # [S, d, d]
+    sign, logdet = np.linalg.slogdet(c)
+    if np.any(sign <= 0):
+        raise ValueError("covariance not positive definite: a variable is constant or a linear combination of others")
+    return (np.log(np.diagonal(c, axis1=1, axis2=2)).sum(axis=1) - logdet) / (2 * LN2)
+
+
 ESTIMATORS = ("gaussian", "ksg")
 
 
@@ -99,7 +115,8 @@ def tse_complexity(
 ) -> float:
     """TSE complexity (bits) of the columns of ``x`` (samples, n).
 
-    ``estimator="gaussian"`` uses covariance log-determinants; ``"ksg"`` uses
+    ``estimator="gaussian"`` uses covariance log-determinants (all subsets of one size in one
+    batched call, :func:`gaussian_multi_informations`); ``"ksg"`` uses
     k-NN entropies of the standardised columns for every H(X_S) and H(X_i):
     ``rnninfo.ksg.entropy(k=k, seed=seed, method=method, on_duplicates=on_duplicates)``
     unless another ``entropy(samples x dims) -> bits`` is given; with ``method="fast"`` all
@@ -126,7 +143,7 @@ def tse_complexity(
         if np.any(sd == 0):
             raise ValueError(f"variables {np.flatnonzero(sd == 0).tolist()} are constant; TSE undefined")
         cov = np.cov(x, rowvar=False)
-        integ = lambda s: gaussian_multi_information(cov, s)  # noqa: E731
+        integ_many = lambda subs: gaussian_multi_informations(cov, subs)  # noqa: E731
     elif estimator == "ksg":
         sd = x.std(axis=0)
         if np.any(sd == 0):
@@ -144,15 +161,15 @@ def tse_complexity(
                                                 on_duplicates=on_duplicates)
             entropy_of = lambda s: entropy(z[:, list(s)])  # noqa: E731
         h1 = [entropy_of((i,)) for i in range(n)]
-        integ = lambda s: sum(h1[i] for i in s) - entropy_of(s)  # noqa: E731
+        integ_many = lambda subs: np.array([sum(h1[i] for i in s) - entropy_of(s) for s in subs])  # noqa: E731
     else:
         raise ValueError(f"unknown TSE estimator {estimator!r}; use one of {ESTIMATORS}")
-    total = integ(tuple(range(n)))
+    total = float(integ_many([tuple(range(n))])[0])
     tse = total / n  # k = 1 term; k = n term is 0
     # (the loop variable is not ``k``: that is the KSG neighbour count, which an entropy
     # closure over ``k`` would otherwise see change with the subset size)
     for size in range(2, n):
-        tse += (size / n) * total - float(np.mean([integ(s) for s in subsets[size]]))
+        tse += (size / n) * total - float(np.mean(integ_many(subsets[size])))
     return float(tse)
 
 
