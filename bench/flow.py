@@ -8,6 +8,10 @@
 Part 0 (engines): ``flow_null`` with the compiled kernels (:mod:`rnninfo.knn`) vs the
 plain per-pair path on the paper's shape (one weather network, 21 nodes, 219
 samples), CPU seconds and the ratio per measure, and the largest difference.
+Then (lags) the weather_flow stage's output lags 0 and 1 with ``last_pair``
+samples: each lag computed in full vs the non-output pairs shared across lags
+(:func:`rnninfo.stages.weather_flow.condition_flows`), CPU seconds, the ratio and
+the largest difference (zero required).
 
 Part 1 (cost): seconds for one ``flow_null`` of ``--cost-nodes`` nodes at each
 ``--cost-samples`` sample count with 20 surrogates, per measure, and what that
@@ -156,6 +160,42 @@ def engines(path: str | None, surrogates: int) -> None:
               f"ratio {secs['plain'] / secs['compiled']:5.1f}x; largest difference {diff:.1e} bits")
 
 
+def lags(path: str | None, surrogates: int) -> None:
+    """Output lags 0 and 1: every lag in full vs non-output pairs shared (same numbers required)."""
+    from pathlib import Path
+
+    from rnninfo.stages import weather_flow as wf
+
+    warnings.simplefilter("ignore", UserWarning)
+    if path and Path(path).exists():
+        from rnninfo.io import load_npz
+
+        activity, _, layers = wf.network_nodes(load_npz(path))
+        source = path
+    else:  # the paper's shape: 219 windows x 7 steps, 9 inputs, 10 hidden units, 2 outputs
+        rng = np.random.default_rng(0)
+        activity = rng.standard_normal((219, 7, 21))
+        activity[:, 1:, 9:] += np.tanh(activity[:, :-1, :12])
+        layers = np.array(["input"] * 9 + ["hidden"] * 10 + ["output"] * 2)
+        source = "synthetic"
+    p = {**wf.DEFAULTS, "n_surrogates": surrogates, "samples": "last_pair"}
+    print(f"\noutput lags 0 and 1 ({source}, last_pair, {surrogates} surrogates, 1 thread); same numbers required")
+    for measure in flow.MEASURES:
+        t0 = time.process_time()
+        full = {}
+        for lag in p["output_lags"]:
+            act = wf.select_samples(wf.shift_outputs(activity, layers, lag), "last_pair", activity.shape[1])
+            full[lag] = flow.flow_null(act, k=3, seed=wf.condition_seed(p, 0, measure, lag), measure=measure,
+                                       n_surrogates=surrogates, p_method=p["p_method"])
+        t_full = time.process_time() - t0
+        t0 = time.process_time()
+        shared = wf.condition_flows(activity, layers, p, 0, measure)
+        t_shared = time.process_time() - t0
+        diff = max(np.nanmax(np.abs(a - b)) for lag in full for a, b in zip(full[lag], shared[lag][1]))
+        print(f"  {measure:>4}: per lag {t_full:6.2f} s, shared {t_shared:6.2f} s, "
+              f"ratio {t_full / t_shared:5.2f}x; largest difference {diff:.1e} bits")
+
+
 def main(argv=None) -> int:
     warnings.simplefilter("ignore", RuntimeWarning)  # means over no edges print as nan
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -172,6 +212,7 @@ def main(argv=None) -> int:
     ap.add_argument("--engines-only", action="store_true", help="only the engine comparison")
     args = ap.parse_args(argv)
     engines(args.activations, args.engine_surrogates)
+    lags(args.activations, args.engine_surrogates)
     if args.engines_only:
         return 0
     if not args.skip_cost:

@@ -293,3 +293,56 @@ def test_adjacent_order_counts_adjacent_layer_pairs_and_ties():
     assert flow.adjacent_order([0, 1, 3, 2, 3], layers, include) == (2 + 1 + 0 + 1) / 5
     # excluded nodes do not count; no pair left gives NaN
     assert np.isnan(flow.adjacent_order([0, 1, 1, 2, 3], layers, np.zeros(5, bool)))
+
+
+@pytest.mark.parametrize("measure", ["tdmi", "te"])
+def test_flow_null_on_a_pair_mask_equals_the_full_run_there(measure):
+    act = _awkward_activity(seed=6, windows=20, T=3)
+    m = act.shape[2]
+    pairs = np.random.default_rng(0).random((m, m)) < 0.3
+    for engine in flow.ENGINES:
+        with pytest.warns(UserWarning, match="constant"):
+            full = flow.flow_null(act, seed=[4, 2], measure=measure, n_surrogates=3, p_method="normal", engine=engine)
+        with pytest.warns(UserWarning, match="constant"):
+            part = flow.flow_null(act, seed=[4, 2], measure=measure, n_surrogates=3, p_method="normal",
+                                  engine=engine, pairs=pairs)
+        for name in ("observed", "null", "p"):
+            got, want = getattr(part, name), getattr(full, name)
+            assert np.array_equal(got, np.where(pairs, want, np.nan), equal_nan=True), (engine, name)
+        assert np.isfinite(part.null[:, pairs & np.isfinite(full.observed)]).all()
+    with pytest.raises(ValueError, match="pairs"):
+        flow.flow_null(act, seed=1, n_surrogates=3, pairs=np.ones((m, m)))
+
+
+def _network_acts(windows=30, T=4):
+    """A weather_flow activations dict: 2 inputs, 3 hidden units, 2 outputs (one snapshot)."""
+    act = _awkward_activity(seed=8, windows=windows, T=T)[..., [0, 1, 2, 3, 4, 6]].astype(np.float64)
+    out = np.stack([act[..., 1] + act[..., 2], np.tanh(act[..., 4])], axis=-1)
+    return dict(inputs=act[..., [0, 3]], hidden=act[None][..., [1, 2, 5]], outputs=out[None])
+
+
+@pytest.mark.parametrize("samples", ["last_pair", "nonoverlapping"])
+def test_weather_flow_shares_non_output_pairs_across_output_lags(samples):
+    from rnninfo.stages import weather_flow as wf
+
+    activity, names, layers = wf.network_nodes(_network_acts())
+    out = layers == "output"
+    touches = out[:, None] | out[None, :]
+    p = {**wf.DEFAULTS, "samples": samples, "n_surrogates": 4}
+    for measure in wf.MEASURES:
+        res = wf.condition_flows(activity, layers, p, seed=3, measure=measure)
+        # every lag equals a direct full computation on its own samples with its seed
+        for lag, (act, got) in res.items():
+            seed = wf.condition_seed(p, 3, measure, lag)
+            want = flow.flow_null(act, k=3, seed=seed, measure=measure, n_surrogates=4, p_method="normal")
+            for g, w in zip(got, want):
+                assert np.array_equal(g, w, equal_nan=True), (measure, lag)
+        (act0, r0), (act1, r1) = res[0], res[1]
+        assert not np.array_equal(r0.observed[touches], r1.observed[touches], equal_nan=True)  # the lag matters
+        same = [np.array_equal(a[..., ~touches], b[..., ~touches], equal_nan=True) for a, b in zip(r0, r1)]
+        if samples == "last_pair":  # same non-output data, one draw per measure: identical entries
+            assert wf.condition_seed(p, 3, measure, 0) == wf.condition_seed(p, 3, measure, 1)
+            assert np.array_equal(act0[..., ~out], act1[..., ~out]) and all(same)
+        else:  # lag 1 drops step 0 of every node: nothing to share, a draw per lag as before
+            assert wf.condition_seed(p, 3, measure, 0) != wf.condition_seed(p, 3, measure, 1)
+            assert act0.shape != act1.shape and not any(same)

@@ -283,6 +283,16 @@ def _check_engine(engine: str) -> str:
     return engine
 
 
+def _pair_mask(pairs, m: int) -> np.ndarray:
+    """``pairs`` as a bool ``[m, m]`` mask of the ordered pairs (a, b) to estimate (None: all)."""
+    if pairs is None:
+        return np.ones((m, m), dtype=bool)
+    mask = np.asarray(pairs)
+    if mask.shape != (m, m) or mask.dtype != bool:
+        raise ValueError(f"pairs: expected a bool [{m}, {m}] mask of ordered node pairs, got {mask.dtype} {mask.shape}")
+    return mask
+
+
 def _map_rows(row, sources, workers: int):
     """``[row(a) for a in sources]``, on a thread pool when ``workers > 1``."""
     workers = max(1, int(workers))
@@ -302,16 +312,22 @@ def flow_terms(
     max_duplicate_share: float | None = ksg.MAX_DUPLICATE_SHARE,
     on_duplicates: str = "raise",
     engine: str = "compiled",
+    pairs=None,
 ) -> FlowTerms:
     """Every ordered node pair's MI terms (and TE for ``measure="te"``), the fast all-pairs path.
 
     ``engine="compiled"``: many pairs per call of the compiled kernels (:mod:`rnninfo.knn`);
     ``"plain"``: one tree / binary-search estimate per pair (:class:`_Pairs`). Same numbers.
+    ``pairs``: a bool ``[nodes, nodes]`` mask; only the ordered pairs (a, b) it marks are
+    estimated (``mi_now`` where it marks (a, b) or (b, a)), the rest are NaN. Each estimate
+    depends only on its two nodes' (jittered) data, so a marked entry equals the full run's.
     """
     _check_measure(measure)
     _check_engine(engine)
     now, nxt, constant = _prepare(activity, k, seed, standardize, max_duplicate_share, on_duplicates)
     m = now.shape[1]
+    want = _pair_mask(pairs, m)
+    both = want | want.T  # I(A_t; B_t) is symmetric
     live = np.flatnonzero(~constant)
     if engine == "compiled":
         cols = _Columns(now, nxt, k)
@@ -319,26 +335,29 @@ def flow_terms(
         def row(a):
             out = np.full((3, m), np.nan)  # mi_next, mi_now, te
             x = cols.now[a]
-            out[0, live] = cols.mi(x, a, live, nxt=True)
-            upper = live[live > a]
+            targets = live[want[a, live]]
+            if targets.size:
+                out[0, targets] = cols.mi(x, a, targets, nxt=True)
+            upper = live[(live > a) & both[a, live]]
             if upper.size:
                 out[1, upper] = cols.mi(x, a, upper, nxt=False)
-            others = live[live != a]
+            others = targets[targets != a]
             if measure == "te" and others.size:
                 out[2, others] = cols.te(x, a, others)
             return out
     else:
-        pairs = _Pairs(now, nxt, k)
+        plain = _Pairs(now, nxt, k)
 
         def row(a):
             out = np.full((3, m), np.nan)  # mi_next, mi_now, te
-            x = pairs.now[a]
+            x = plain.now[a]
             for b in live:
-                out[0, b] = pairs.mi_next(x, a, b)
-                if b > a:
-                    out[1, b] = pairs.mi_now(x, a, b)
-                if measure == "te" and b != a:
-                    out[2, b] = pairs.te(x, a, b)
+                if want[a, b]:
+                    out[0, b] = plain.mi_next(x, a, b)
+                if b > a and both[a, b]:
+                    out[1, b] = plain.mi_now(x, a, b)
+                if measure == "te" and b != a and want[a, b]:
+                    out[2, b] = plain.te(x, a, b)
             return out
 
     mi_next = np.full((m, m), np.nan)
@@ -467,6 +486,7 @@ def flow_null(
     max_duplicate_share: float | None = ksg.MAX_DUPLICATE_SHARE,
     on_duplicates: str = "raise",
     engine: str = "compiled",
+    pairs=None,
 ) -> FlowNull:
     """Observed flow, window-shuffle surrogates and one-sided p-values for every directed pair.
 
@@ -477,6 +497,11 @@ def flow_null(
     with an extra spawn key, apart from the jitter. ``p`` per ``p_method``
     (:func:`surrogate_pvalues`). Cost: ``n_surrogates + 1`` flow matrices
     (``bench/flow.py``). ``engine``: see :func:`flow_terms` (same numbers).
+    ``pairs``: a bool ``[nodes, nodes]`` mask of the ordered pairs to estimate (observed,
+    surrogates and p); the rest are NaN. A marked entry equals the full run's: the jitter
+    and the permutations depend only on ``seed`` and the array's shape, each estimate only on
+    its two nodes (used to share the pairs two sample arrays have in common,
+    :mod:`rnninfo.stages.weather_flow`).
     """
     _check_measure(measure)
     _check_engine(engine)
@@ -488,7 +513,10 @@ def flow_null(
     windows, T, m = act.shape
     if windows < 2:
         raise ValueError(f"activity: the window-shuffle null needs at least 2 windows, got {windows}")
-    terms = flow_terms(act, k, seed, workers, measure, standardize, max_duplicate_share, on_duplicates, engine)
+    want = _pair_mask(pairs, m)
+    terms = flow_terms(
+        act, k, seed, workers, measure, standardize, max_duplicate_share, on_duplicates, engine, want
+    )
     observed = terms.flow
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # constant nodes: warned once above
@@ -507,7 +535,7 @@ def flow_null(
             s, a = task
             rows = (perms[s][:, None] * steps + offsets).ravel()  # sample index of the source's window
             x = cols.now[a][rows]
-            others = live[live != a]
+            others = live[(live != a) & want[a, live]]
             out = np.full(m, np.nan)
             if others.size and measure == "te":
                 out[others] = cols.te(x, a, others)
@@ -515,23 +543,24 @@ def flow_null(
                 out[others] = cols.mi(x, a, others, nxt=True) - cols.mi(x, a, others, nxt=False)
             return out
     else:
-        pairs = _Pairs(now, nxt, k)
+        plain = _Pairs(now, nxt, k)
 
         def row(task):
             s, a = task
             rows = (perms[s][:, None] * steps + offsets).ravel()  # sample index of the source's window
-            x = np.ascontiguousarray(pairs.now[a][rows])
+            x = np.ascontiguousarray(plain.now[a][rows])
             out = np.full(m, np.nan)
             for b in live:
-                if b == a:
+                if b == a or not want[a, b]:
                     continue
                 if measure == "te":
-                    out[b] = pairs.te(x, a, b)
+                    out[b] = plain.te(x, a, b)
                 else:
-                    out[b] = pairs.mi_next(x, a, b) - pairs.mi_now(x, a, b)
+                    out[b] = plain.mi_next(x, a, b) - plain.mi_now(x, a, b)
             return out
 
-    tasks = [(s, a) for s in range(int(n_surrogates)) for a in live]
+    sources = [a for a in live if want[a, live[live != a]].any()]  # rows with a pair to estimate
+    tasks = [(s, a) for s in range(int(n_surrogates)) for a in sources]
     for (s, a), r in zip(tasks, _map_rows(row, tasks, workers)):
         null[s, a] = r
     return FlowNull(observed, null, surrogate_pvalues(observed, null, p_method))

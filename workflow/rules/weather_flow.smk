@@ -38,7 +38,8 @@ rule weather_flow:
         seed=r"\d+",
     conda:
         ENV
-    threads: 2
+    # one thread: two-thread jobs wait behind one-thread jobs on 2 cores and run last, serially
+    threads: 1
     resources:
         mem_mb=2000,
         runtime=60,

@@ -54,8 +54,22 @@ Chance edges: ``chance_above_threshold`` is the mean number of pairs whose
 surrogate value exceeds the threshold (the edges a threshold alone would draw
 by chance); ``expected_false_edges = alpha * n_edges`` bounds the expected
 number of false edges among the drawn ones (BH controls the false discovery
-rate at alpha). The KSG jitter and the surrogates come from
-``default_rng([root_seed, FLOW_STREAM, seed, measure, lag])``.
+rate at alpha).
+
+**Seeds, and pairs shared across output lags.** With ``samples="last_pair"`` the
+output lag changes only the output nodes' columns of the sample array (inputs and
+hidden units are steps T-2, T-1 for every lag), so the KSG jitter and the
+surrogate permutations come from ``default_rng([root_seed, FLOW_STREAM, seed,
+measure, 0])``, one draw per measure for all lags (lag 0's key, so lag 0's
+numbers are unchanged from the per-lag seeding): the pairs between non-output
+nodes are then the same data with the same jitter and permutations, and are
+estimated once (for the first lag) and shared; only the pairs into or out of an
+output node are estimated per lag (:func:`condition_flows`). Every lag's matrices
+equal a full :func:`rnninfo.flow.flow_null` run on its samples with that seed
+(tests/test_flow.py). With ``nonoverlapping`` and ``all_pairs`` the lag changes
+which steps every node contributes (lag 1 drops step 0), so nothing is shared
+and each (measure, lag) keeps its own draw, ``[root_seed, FLOW_STREAM, seed,
+measure, lag]``.
 """
 
 from __future__ import annotations
@@ -153,15 +167,58 @@ def _null_stack(null: np.ndarray, m: int) -> np.ndarray:
     return null.reshape(-1, m, m)
 
 
-def analyse_condition(activity, names, layers, p: dict, seed: int, measure: str, output_lag: int, workers: int = 1):
-    """(flow, edges, nodes, summary) tables of one measure and readout timing."""
+def shares_lags(samples: str) -> bool:
+    """Whether the output lags' sample arrays agree on every non-output node (module doc)."""
+    return samples == "last_pair"
+
+
+def condition_seed(p: dict, seed: int, measure: str, output_lag: int) -> list[int]:
+    """The jitter's and surrogates' seed of one condition (module doc).
+
+    When the lags share pairs every lag uses lag 0's key (the lag slot fixed at 0),
+    so lag 0's numbers are those of the per-lag seeding.
+    """
+    lag = 0 if shares_lags(p["samples"]) else int(output_lag)
+    return [int(p["root_seed"]), FLOW_STREAM, int(seed), MEASURES.index(measure), lag]
+
+
+def condition_flows(activity, layers, p: dict, seed: int, measure: str, workers: int = 1, engine: str = "compiled"):
+    """``{lag: (samples [windows', T', nodes], FlowNull)}`` of one measure, every output lag.
+
+    When the lags share their non-output columns (:func:`shares_lags`) the first
+    lag is estimated in full and each later one only on the pairs into or out of
+    an output node; its other entries (observed, surrogates, p) are the first
+    lag's, which are what a full run would give (same data, same seed).
+    """
+    layers = np.asarray(layers)
+    out_nodes = layers == "output"
+    out_pairs = out_nodes[:, None] | out_nodes[None, :]  # [nodes, nodes]: pairs touching an output
     window = activity.shape[1]
-    act = select_samples(shift_outputs(activity, layers, output_lag), p["samples"], window)
-    rng_seed = [int(p["root_seed"]), FLOW_STREAM, int(seed), MEASURES.index(measure), int(output_lag)]
-    observed, null, pval = flow.flow_null(
-        act, k=int(p["k"]), seed=rng_seed, measure=measure, n_surrogates=int(p["n_surrogates"]),
-        workers=workers, p_method=p["p_method"],
-    )
+    results = {}
+    first = None
+    for lag in p["output_lags"]:
+        lag = int(lag)
+        act = select_samples(shift_outputs(activity, layers, lag), p["samples"], window)
+        kwargs = dict(
+            k=int(p["k"]), seed=condition_seed(p, seed, measure, lag), measure=measure,
+            n_surrogates=int(p["n_surrogates"]), workers=workers, p_method=p["p_method"], engine=engine,
+        )
+        if first is not None and shares_lags(p["samples"]):
+            first_act, first_res = first
+            if act.shape != first_act.shape or not np.array_equal(act[..., ~out_nodes], first_act[..., ~out_nodes]):
+                raise RuntimeError(f"output lag {lag}: non-output samples differ from the first lag's; cannot share")
+            part = flow.flow_null(act, pairs=out_pairs, **kwargs)
+            res = flow.FlowNull(*(np.where(out_pairs, new, old) for new, old in zip(part, first_res)))
+        else:
+            res = flow.flow_null(act, **kwargs)
+            first = first or (act, res)
+        results[lag] = (act, res)
+    return results
+
+
+def analyse_condition(act, result: flow.FlowNull, names, layers, p: dict):
+    """(flow, edges, nodes, summary) tables of one condition from its samples and flow_null result."""
+    observed, null, pval = result
     m = len(names)
     observed = np.asarray(observed, dtype=np.float64)
     null = _null_stack(null, m)
@@ -229,8 +286,9 @@ def analyse(acts: dict[str, np.ndarray], params: dict, seed: int, workers: int =
     epoch = float(np.asarray(acts["epochs"])[-1]) if "epochs" in acts else -1.0
     out: dict[str, list] = {key: [] for key in ("flow", "edges", "nodes", "summary")}
     for measure in p["measures"]:
+        flows = condition_flows(activity, layers, p, seed, measure, workers)
         for lag in p["output_lags"]:
-            tables = analyse_condition(activity, names, layers, p, seed, measure, int(lag), workers)
+            tables = analyse_condition(*flows[int(lag)], names, layers, p)
             for key, table in zip(("flow", "edges", "nodes", "summary"), tables):
                 table.insert(0, "output_lag", int(lag))
                 table.insert(0, "measure", measure)
