@@ -36,6 +36,7 @@ rule weather_flow:
         f"{RESULTS}/benchmarks/weather/flow_seed{{seed}}.tsv"
     wildcard_constraints:
         seed=r"\d+",
+    priority: WEATHER_PRIORITY
     conda:
         ENV
     # one thread: two-thread jobs wait behind one-thread jobs on 2 cores and run last, serially
@@ -68,6 +69,7 @@ rule weather_flow_summary:
         f"{RESULTS}/logs/weather/flow_summary.log",
     benchmark:
         f"{RESULTS}/benchmarks/weather/flow_summary.tsv"
+    priority: WEATHER_PRIORITY
     conda:
         ENV
     threads: 1
@@ -112,6 +114,7 @@ rule weather_flow_figures:
         f"{RESULTS}/logs/weather/flow_figures.log",
     benchmark:
         f"{RESULTS}/benchmarks/weather/flow_figures.tsv"
+    priority: WEATHER_PRIORITY
     conda:
         ENV
     threads: 1
