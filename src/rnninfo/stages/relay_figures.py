@@ -213,9 +213,13 @@ def fig7(args, p) -> plt.Figure:
                 ax.set_ylabel(f"{arch}, delay {delay}\n(seed {seed}) node", fontsize=8)
             if r == len(nets) - 1:
                 ax.set_xlabel("step t")
+    # the default top margin (12% of the figure) is an inch of blank above six rows; keep ~0.6 inch
+    height = fig.get_figheight()
+    fig.subplots_adjust(top=1 - 0.6 / height)
     fig.colorbar(im, ax=axes, shrink=0.8, label="relay share (bits)")
     row = tables[0].iloc[0]
-    fig.suptitle(f"Where the information sits, {row['task']} task; grey: not significant ({_sig_text(p)})")
+    fig.suptitle(f"Where the information sits, {row['task']} task; grey: not significant ({_sig_text(p)})",
+                 y=1 - 0.15 / height)
     return fig
 
 
