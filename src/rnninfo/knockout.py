@@ -187,7 +187,7 @@ def knockout_accuracy(
         pre = ensemble(x[:, :, : t + 1])
         h_t = pre["hidden"][:, :, t]  # (S, n, H): the state after step t
         c_t = pre["cell"][:, :, t] if "cell" in pre else None  # (S, n, H) for LSTM
-        w_ih_t, w_t, b_gh = _recurrence_weights(ensemble)
+        w_ih_t, w_t, b_gh = ensemble.recurrence_weights()
         x1 = torch.cat([x[:, :, t + 1 : last + 1].transpose(1, 2), x.new_ones(S, last - t, n, 1)], dim=3)
         gx_all = input_projection(x1, w_ih_t)  # (S, last - t, n, G*H): steps t+1..last, once per sample
         for k0 in range(0, K, chunk):
@@ -211,23 +211,6 @@ def knockout_accuracy(
                 correct[:, lo:m] |= now & (torch.sign(answer) == y[:, lo:m, None, :])
             out[:, k0 : k0 + k] = correct.sum(dim=1).double().numpy() / n  # exact fractions
     return np.take_along_axis(out, repeat[:, :, None], axis=1)  # (S, K, 3)
-
-
-def _recurrence_weights(ensemble):
-    """The ensemble's weights as `rnninfo.recurrence.recur` takes them (as ``Ensemble._run``
-    prepares them): input weights with the biases as an extra column (S, D+1, G*H), recurrent
-    weights (S, H, G*H), GRU hidden bias (S, 1, G*H) or None; tanh gate rows scaled by 2."""
-    import torch
-
-    from rnninfo.recurrence import gate_scale
-
-    gru = ensemble.arch == "GRU"
-    scale = gate_scale(ensemble.arch, ensemble.hidden_size)[:, None]  # (G*H, 1)
-    bias = ensemble.bias_ih if gru else ensemble.bias_ih + ensemble.bias_hh  # (S, G*H)
-    w_ih_t = (torch.cat([ensemble.weight_ih, bias[:, :, None]], dim=2) * scale).transpose(1, 2)
-    w_t = (ensemble.weight_hh * scale).transpose(1, 2)
-    b_gh = (ensemble.bias_hh * scale[:, 0])[:, None, :] if gru else None
-    return w_ih_t, w_t, b_gh
 
 
 def _distinct_masks(keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

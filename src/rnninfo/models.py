@@ -141,6 +141,22 @@ class Ensemble(nn.Module):
         logits = torch.baddbmm(self.readout_bias[:, None, :], flat, self.readout_weight.transpose(1, 2))
         return torch.tanh(logits).view(*hidden.shape[:-1], N_OUT)
 
+    def recurrence_weights(self):
+        """The weights as `rnninfo.recurrence.recur` takes them: (w_ih_t, w_t, b_gh).
+
+        Input weights with the biases as an extra column (S, D+1, G*H) (GRU keeps its
+        hidden bias apart, inside the reset gate's product; inputs get a column of ones
+        to match), recurrent weights (S, H, G*H), GRU hidden bias (S, 1, G*H) or None.
+        tanh gates run as sigmoids of doubled pre-activations (`gate_scale`).
+        """
+        gru = self.arch == "GRU"
+        scale = gate_scale(self.arch, self.hidden_size)[:, None]  # (G*H, 1)
+        bias = self.bias_ih if gru else self.bias_ih + self.bias_hh  # (S, G*H)
+        w_ih_t = (torch.cat([self.weight_ih, bias[:, :, None]], dim=2) * scale).transpose(1, 2)  # (S, D+1, G*H)
+        w_t = (self.weight_hh * scale).transpose(1, 2)  # (S, H, G*H)
+        b_gh = (self.bias_hh * scale[:, 0])[:, None, :] if gru else None  # (S, 1, G*H)
+        return w_ih_t, w_t, b_gh
+
     def _run(self, x, knockout=None, state=None):
         """The recurrence (rnninfo.recurrence): hidden (T, S, B, H) and LSTM cell (T, S, B, H) or None."""
         S, H = self.n_seeds, self.hidden_size
@@ -149,16 +165,8 @@ class Ensemble(nn.Module):
         if x.dim() != 4 or x.shape[0] != S:
             raise ValueError(f"x must be (S={S}, B, T, D) or (B, T, D), got {tuple(x.shape)}")
         _, B, T, _ = x.shape
-        gru = self.arch == "GRU"
-        # tanh gates run as sigmoids of doubled pre-activations (rnninfo.recurrence.gate_scale).
-        scale = gate_scale(self.arch, H)[:, None]  # (G*H, 1)
-        # Input weights with the biases as an extra column (GRU keeps its hidden bias apart,
-        # inside the reset gate's product); inputs get a column of ones to match.
-        bias = self.bias_ih if gru else self.bias_ih + self.bias_hh  # (S, G*H)
-        w_ih_t = (torch.cat([self.weight_ih, bias[:, :, None]], dim=2) * scale).transpose(1, 2)  # (S, D+1, G*H)
+        w_ih_t, w_t, b_gh = self.recurrence_weights()
         x1 = torch.cat([x.transpose(1, 2), x.new_ones(S, T, B, 1)], dim=3)  # (S, T, B, D+1)
-        w_t = (self.weight_hh * scale).transpose(1, 2)  # (S, H, G*H)
-        b_gh = (self.bias_hh * scale[:, 0])[:, None, :] if gru else None  # (S, 1, G*H)
         h = x.new_zeros(S, B, H) if state is None else state[0]
         c = (x.new_zeros(S, B, H) if state is None else state[1]) if self.arch == "LSTM" else None
         if torch.is_grad_enabled() and self.weight_hh.requires_grad:
