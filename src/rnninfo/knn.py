@@ -37,6 +37,17 @@ MARGIN = 1e-15
 __all__ = ["MARGIN", "ksg_counts", "mi_rows", "cmi_rows", "kth_nearest_many"]
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _insert(best, last, d):
+    """Insert ``d`` into ascending ``best[0 .. last]``, dropping the largest (the caller
+    checked ``d < best[last]``)."""
+    t = last
+    while t > 0 and best[t - 1] > d:
+        best[t] = best[t - 1]
+        t -= 1
+    best[t] = d
+
+
 @numba.njit(cache=True, nogil=True)
 def _select(row, kk, best):
     """The ``kk`` smallest values of ``row`` (with repeats), ascending, into ``best``."""
@@ -46,11 +57,7 @@ def _select(row, kk, best):
     for j in range(row.shape[0]):
         d = row[j]
         if d < best[last]:
-            t = last
-            while t > 0 and best[t - 1] > d:
-                best[t] = best[t - 1]
-                t -= 1
-            best[t] = d
+            _insert(best, last, d)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -157,11 +164,7 @@ def _walk(a_sorted, b, c, q, k, best):
             if dc > d:
                 d = dc
             if d < best[k]:
-                u = k
-                while u > 0 and best[u - 1] > d:
-                    best[u] = best[u - 1]
-                    u -= 1
-                best[u] = d
+                _insert(best, k, d)
             j += step
     return best[k]
 
@@ -305,11 +308,7 @@ def _kth_walk(g, k, eps, nearest, order, budget):
                         d = dc
                     c += 1
                 if d < bk:
-                    u = k
-                    while u > 0 and best[u - 1] > d:
-                        best[u] = best[u - 1]
-                        u -= 1
-                    best[u] = d
+                    _insert(best, k, d)
                 j += step
         if visits > budget:
             return False
