@@ -99,6 +99,7 @@ def fig_neuron_mi(nmi, corr):
         c = corr[(corr.seed == "pooled") & (corr.neurons == neurons) & (corr.kind == kind)].iloc[0]
         ax.set(title=f"{title}\nPearson r = {c.pearson:.2f}, Spearman = {c.spearman:.2f}",
                xlabel=xlabel, ylabel=ylabel)
+    fig.tight_layout()  # the long per-entropy label otherwise runs into the middle panel's ticks
     return fig
 
 
