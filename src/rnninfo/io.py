@@ -105,6 +105,23 @@ def read_tsv(path: str | os.PathLike, columns=()) -> pd.DataFrame:
     return df
 
 
+def read_tables(paths, columns=()) -> pd.DataFrame:
+    """Tables of one kind (e.g. one per condition) read by `read_tsv` and stacked.
+
+    A ``delay`` column stays text: delay regimes are labels ("1" .. "5", "random"),
+    and a table of fixed delays alone would otherwise be read as integers.
+    """
+    import pandas as pd
+
+    tables = []
+    for path in paths:
+        table = read_tsv(path, columns=columns)
+        if "delay" in table.columns:
+            table["delay"] = table["delay"].astype(str)
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True)
+
+
 def save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
     """Save arrays to an uncompressed ``.npz``, atomically."""
     with atomic_path(path, suffix=".npz") as tmp:

@@ -74,7 +74,7 @@ rule pca:
 rule pca_summary:
     input:
         scores=seed_files(f"{PCA_DIR}/seed{{seed}}.scores.tsv"),
-        code=code("pca.py", "intervals.py", "knockout.py", "stages/pca_summary.py"),
+        code=code("pca.py", "intervals.py", "stages/pca_summary.py"),
     output:
         scores=f"{PCA_DIR}/scores.tsv",
         summary=f"{PCA_DIR}/summary.tsv",

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-import pandas as pd
-
-from rnninfo.io import parse_json_arg, read_tsv, write_tsv
+from rnninfo.io import parse_json_arg, read_tables, write_tsv
 from rnninfo.knockout import margins, summarise
 
 NEED = {"task", "arch", "delay", "seed", "kind", "target", "target_name", "size", "draw", "concept", "concept_name",
@@ -35,12 +33,7 @@ def main(argv: list[str]) -> int:
     level = float(p.get("ci", 0.95))
     if not 0 < level < 1:
         raise SystemExit(f"knockout_summary: ci must be in (0, 1), got {level}")
-    tables = []
-    for path in args.inputs:
-        t = read_tsv(path, columns=sorted(NEED))
-        t["delay"] = t["delay"].astype(str)
-        tables.append(t)
-    df = pd.concat(tables, ignore_index=True)
+    df = read_tables(args.inputs, columns=sorted(NEED))
     write_tsv(summarise(df, level), args.summary)
     write_tsv(margins(df, level), args.margins)
     return 0

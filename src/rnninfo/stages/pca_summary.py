@@ -20,8 +20,8 @@ import argparse
 import numpy as np
 import pandas as pd
 
-from rnninfo.io import parse_json_arg, read_tsv, with_defaults, write_tsv
-from rnninfo.knockout import mean_ci, paired_t
+from rnninfo.io import parse_json_arg, read_tables, with_defaults, write_tsv
+from rnninfo.intervals import mean_ci, paired_t
 from rnninfo.pca import METRICS
 
 KEYS = ["task", "arch", "delay", "time", "concept", "concept_name", "n_removed", "n_left"]
@@ -85,14 +85,9 @@ def main(argv: list[str]) -> int:
     level = float(p["ci"])
     if not 0 < level < 1:
         raise SystemExit(f"pca_summary: ci must be in (0, 1), got {level}")
-    tables = []
-    for path in args.inputs:
-        t = read_tsv(path, columns=sorted(NEED))
-        t["delay"] = t["delay"].astype(str)
-        tables.append(t)
-    scores = pd.concat(tables, ignore_index=True).sort_values(["seed", "concept", "order", "draw", "n_removed"],
-                                                               kind="stable", ignore_index=True)
-    if scores.duplicated(["seed", "concept", "order", "draw", "n_removed"]).any():
+    row_key = ["seed", "concept", "order", "draw", "n_removed"]
+    scores = read_tables(args.inputs, columns=sorted(NEED)).sort_values(row_key, kind="stable", ignore_index=True)
+    if scores.duplicated(row_key).any():
         raise SystemExit("pca_summary: the inputs repeat a (seed, concept, order, draw, n_removed) row")
     write_tsv(scores, args.scores)
     write_tsv(summarise(scores, level), args.summary)

@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from rnninfo.dynamics import eligible_cells, share_array  # noqa: E402
-from rnninfo.io import parse_json_arg, read_tsv, save_figure, write_tsv  # noqa: E402
+from rnninfo.io import parse_json_arg, read_tables, save_figure, write_tsv  # noqa: E402
 from rnninfo import intervals  # noqa: E402
 
 ARCH_COLORS = {"RNN": "black", "GRU": "tab:red", "LSTM": "tab:blue"}
@@ -35,13 +35,7 @@ CONCEPT_COLORS = ["tab:blue", "tab:orange", "tab:green"]
 
 
 def _read(path: str, need: set[str]) -> pd.DataFrame:
-    df = read_tsv(path)
-    missing = need - set(df.columns)
-    if missing:
-        raise SystemExit(f"relay_figures: {path} lacks column(s) {sorted(missing)}")
-    if "delay" in df.columns:
-        df["delay"] = df["delay"].astype(str)
-    return df
+    return read_tables([path], columns=sorted(need))
 
 
 def _delay_order(delays) -> list[str]:
