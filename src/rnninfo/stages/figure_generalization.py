@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-import pandas as pd
-
 from rnninfo.generalization import plot_generalization
-from rnninfo.io import read_tsv, save_figure, write_tsv
+from rnninfo.io import read_tables, save_figure, write_tsv
 
 
 def main(argv: list[str]) -> int:
@@ -16,8 +14,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--table", required=True, help="combined table (TSV)")
     ap.add_argument("--figure", required=True)
     args = ap.parse_args(argv)
-    table = pd.concat([read_tsv(p) for p in args.tables], ignore_index=True)
-    table["delay"] = table["delay"].astype(str)
+    table = read_tables(args.tables)
     write_tsv(table, args.table)
     save_figure(plot_generalization(table), args.figure)
     return 0

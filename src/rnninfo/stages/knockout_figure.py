@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from rnninfo.io import read_tsv, save_figure  # noqa: E402
+from rnninfo.io import read_tables, save_figure  # noqa: E402
 
 ARCHS = ("RNN", "GRU", "LSTM")
 CONCEPT_COLORS = ["tab:blue", "tab:orange", "tab:green"]
@@ -78,13 +78,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--delay", required=True, help="training delay regime shown")
     ap.add_argument("--out", required=True, help="output PNG")
     args = ap.parse_args(argv)
-    summary = read_tsv(args.summary)
-    need = {"task", "arch", "delay", "kind", "target", "size", "concept", "concept_name", "accuracy", "ci_low",
-            "ci_high"}
-    missing = need - set(summary.columns)
-    if missing:
-        raise SystemExit(f"knockout_figure: {args.summary} lacks column(s) {sorted(missing)}")
-    summary["delay"] = summary["delay"].astype(str)
+    need = ["task", "arch", "delay", "kind", "target", "size", "concept", "concept_name", "accuracy", "ci_low",
+            "ci_high"]
+    summary = read_tables([args.summary], columns=need)
     fig = figure(summary, args.task, args.delay)
     save_figure(fig, args.out)
     plt.close(fig)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 
 from rnninfo.dynamics import dynamics_tables
-from rnninfo.io import parse_json_arg, read_tsv, with_defaults, write_tsv
+from rnninfo.io import parse_json_arg, read_tables, with_defaults, write_tsv
 
 DEFAULTS = {
     "relaying": "kmeans",
@@ -41,17 +41,12 @@ def main(argv: list[str]) -> int:
         raise SystemExit(f"relay_dynamics: relaying must be 'kmeans' or 'threshold', got {p['relaying']!r}")
     if not (p["min_share"] is None or isinstance(p["min_share"], (int, float))):
         raise SystemExit(f"relay_dynamics: min_share must be null (the null's threshold) or bits, got {p['min_share']!r}")
-    shares = read_tsv(args.shares)
-    ceiling = read_tsv(args.ceiling)
-    ceiling["delay"] = ceiling["delay"].astype(str)
-    need = {"task", "arch", "delay", "seed", "concept", "concept_name", "onset", "n_info", "t", "node", "share"}
-    need |= {"p", "share_threshold"}
-    missing = need - set(shares.columns)
-    if missing:
-        raise SystemExit(f"relay_dynamics: {args.shares} lacks column(s) {sorted(missing)}")
+    need = ["task", "arch", "delay", "seed", "concept", "concept_name", "onset", "n_info", "t", "node", "share",
+            "p", "share_threshold"]
+    shares = read_tables([args.shares], columns=need)
+    ceiling = read_tables([args.ceiling])
     if shares.empty:
         raise SystemExit(f"relay_dynamics: {args.shares} has no rows")
-    shares["delay"] = shares["delay"].astype(str)
     try:
         tables = dynamics_tables(
             shares,
